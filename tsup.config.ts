@@ -1,0 +1,28 @@
+import { defineConfig } from "tsup";
+
+// Every public entry lives here; package.json "exports" mirrors it (checked by test/package.test.ts).
+export const entries = {
+  index: "src/index.ts",
+} as const;
+
+export default defineConfig([
+  {
+    entry: entries,
+    format: ["esm", "cjs"],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: "es2022",
+    // Entries import each other through the public name, so the CJS build (which cannot split
+    // chunks) never carries a second copy of the core and its error classes.
+    external: [/^jobstash(\/|$)/],
+  },
+  {
+    entry: { "cli/index": "src/cli/index.ts" },
+    format: ["esm"],
+    target: "node20",
+    platform: "node",
+    external: [/^jobstash(\/|$)/],
+    banner: { js: "#!/usr/bin/env node" },
+  },
+]);
