@@ -17,8 +17,7 @@ export class JobstashError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     // Class names are not stable under minification; each subclass names itself.
-    this.name = "JobstashError";
-    Object.defineProperty(this, KIND, { value: "JobstashError", enumerable: false });
+    brand(this, "JobstashError");
   }
   static override [Symbol.hasInstance](value: unknown): boolean {
     return typeof value === "object" && value !== null && KIND in value;
@@ -27,7 +26,8 @@ export class JobstashError extends Error {
 
 function brand(error: Error, kind: string): void {
   error.name = kind;
-  Object.defineProperty(error, KIND, { value: kind, enumerable: false });
+  // Configurable, so each subclass constructor can re-brand what its parent branded.
+  Object.defineProperty(error, KIND, { value: kind, enumerable: false, configurable: true });
 }
 
 /**

@@ -1,3 +1,4 @@
+export type { EnvSource } from "./config.js";
 export {
   ConfigError,
   InvalidPayloadError,
@@ -5,4 +6,28 @@ export {
   NonRetryableError,
   RetryAfterError,
 } from "./errors.js";
+export { createHandler, type ExecutionContextLike, type Handler } from "./handler/handler.js";
+export { defineJob } from "./job/define.js";
+export type {
+  AnyJob,
+  DeliveryOptions,
+  FlowControl,
+  Job,
+  JobContext,
+  JobDefinition,
+  JobFailure,
+  JobInput,
+  JobOutput,
+  JobSchedule,
+  Logger,
+  ScheduleDefinition,
+  Schema,
+} from "./job/types.js";
+export {
+  type BatchItem,
+  createJobstash,
+  type Jobstash,
+  type JobstashOptions,
+  type TriggerOptions,
+} from "./jobstash.js";
 export type { Duration, DurationUnit } from "./util/duration.js";

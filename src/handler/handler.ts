@@ -1,0 +1,365 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { EnvSource } from "../config.js";
+import type { AnyJob, JobContext, JobFailure, Logger, Schema } from "../job/types.js";
+import { FORWARDED, internals, type Jobstash } from "../jobstash.js";
+import { base64ToBytes } from "../util/base64.js";
+import { toMilliseconds } from "../util/duration.js";
+import { HttpFailure, ignored, nonRetryable, success, toResponse } from "./respond.js";
+import { SignatureFailure, verifySignature } from "./verify.js";
+
+/** What Workers and Vercel pass as the third argument; only `waitUntil` is used. */
+export interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** The receiver: a fetch handler for every job of a registry. */
+export type Handler = (request: Request, env?: EnvSource, ctx?: ExecutionContextLike) => Promise<Response>;
+
+const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
+const DEFAULT_CLOCK_TOLERANCE = 5;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Create the fetch-shaped receiver for all jobs of `jobstash`. Mount it so each job's path
+ * ends in its id (`<mount>/<jobId>`); adapters do this for each framework.
+ *
+ * Per request: verify the QStash signature over the raw body and the public URL, route to
+ * the job, validate the input, run it, and answer in the terms QStash acts on. Callbacks
+ * come back to the job's URL with `?callback=success` or `?callback=failure`.
+ *
+ * @example
+ * const handler = createHandler(jobs);
+ * export default { fetch: handler }; // Workers; adapters wrap the same function
+ */
+export function createHandler(jobstash: Jobstash<readonly AnyJob[]>): Handler {
+  const { options, config: configFor } = internals(jobstash);
+  const logger: Logger = options.logger ?? console;
+  const maxBody = options.maxBodySize ?? DEFAULT_MAX_BODY;
+  const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
+
+  return async (request, env, executionContext) => {
+    let where = "jobstash";
+    try {
+      if (request.method !== "POST") {
+        throw new HttpFailure(
+          405,
+          "METHOD_NOT_ALLOWED",
+          `${request.method} is not allowed; QStash delivers with POST`,
+          {
+            Allow: "POST",
+          },
+        );
+      }
+      const url = new URL(request.url);
+      const segments = url.pathname.split("/").filter(Boolean);
+      const rawId = segments[segments.length - 1] ?? "";
+      const jobId = safeDecode(rawId);
+      where = `jobstash ${jobId}`;
+      const config = configFor(env);
+      const keys = config.signingKeys();
+      const baseUrl = config.baseUrl();
+
+      const token = request.headers.get("upstash-signature");
+      if (!token)
+        throw new HttpFailure(
+          401,
+          "UNAUTHORIZED",
+          "missing Upstash-Signature header; only QStash may call this endpoint",
+        );
+      const body = await readBody(request, maxBody);
+      let claims: Awaited<ReturnType<typeof verifySignature>>;
+      try {
+        claims = await verifySignature(token, body, { keys, clockTolerance });
+      } catch (error) {
+        if (error instanceof SignatureFailure) throw new HttpFailure(401, "UNAUTHORIZED", error.message);
+        throw error;
+      }
+      // The URL QStash signed must be this job's public URL: a token for one job (or one
+      // host) cannot be replayed against another.
+      const expected = `${baseUrl}/${rawId}${url.search}`;
+      if (claims.sub !== expected) {
+        throw new HttpFailure(
+          401,
+          "URL_MISMATCH",
+          `signature is for another URL: got ${claims.sub}, expected ${expected}; set JOBSTASH_BASE_URL to the public URL the jobs are mounted at`,
+        );
+      }
+
+      const job = jobstash.jobs.get(jobId);
+      if (!job) {
+        throw nonRetryable(
+          "UNKNOWN_JOB",
+          `no job "${jobId}" here; known jobs: ${[...jobstash.jobs.keys()].join(", ") || "(none)"}`,
+        );
+      }
+      const marker = url.searchParams.get("callback");
+      const waitUntil = executionContext
+        ? executionContext.waitUntil.bind(executionContext)
+        : floating(logger);
+      const base = { job, env: config.env, waitUntil, logger };
+
+      if (marker === null) {
+        return await runJob(base, body, request.headers);
+      }
+      if (marker === "success" || marker === "failure") {
+        return await runCallback(base, marker, body);
+      }
+      throw nonRetryable("BAD_CALLBACK", `unknown callback marker "${marker}"; expected success or failure`);
+    } catch (error) {
+      return toResponse(error, logger, where);
+    }
+  };
+}
+
+interface Base {
+  job: AnyJob;
+  env: EnvSource;
+  waitUntil: (promise: Promise<unknown>) => void;
+  logger: Logger;
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** Without a platform `waitUntil`, background work just runs on; its failures are logged. */
+function floating(logger: Logger) {
+  return (promise: Promise<unknown>) => {
+    promise.catch((error) => logger.error("jobstash: background work failed", error));
+  };
+}
+
+/** The body's bytes, refusing to buffer more than `max`. */
+async function readBody(request: Request, max: number): Promise<Uint8Array> {
+  const tooLarge = () =>
+    new HttpFailure(
+      413,
+      "PAYLOAD_TOO_LARGE",
+      `body is larger than ${max} bytes; raise createJobstash({ maxBodySize })`,
+    );
+  const declared = Number(request.headers.get("content-length"));
+  if (declared > max) throw tooLarge();
+  if (!request.body) return new Uint8Array(0);
+  if (declared > 0) {
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.length > max) throw tooLarge();
+    return bytes;
+  }
+  // No length given (chunked): count while reading.
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
+/** JSON from bytes; an empty body is `undefined` (a job whose input schema allows it). */
+function parseJson(bytes: Uint8Array, what: string): unknown {
+  if (bytes.length === 0) return undefined;
+  try {
+    return JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw nonRetryable("INVALID_JSON", `${what} is not valid UTF-8 JSON`);
+  }
+}
+
+async function validate(schema: Schema, value: unknown, code: string, what: string): Promise<unknown> {
+  const result = await schema["~standard"].validate(value);
+  if (result.issues) throw nonRetryable(code, `${what} does not match the schema`, result.issues);
+  return (result as StandardSchemaV1.SuccessResult<unknown>).value;
+}
+
+function prefixed(logger: Logger, prefix: string): Logger {
+  return {
+    debug: (message, ...args) => logger.debug(`${prefix} ${message}`, ...args),
+    info: (message, ...args) => logger.info(`${prefix} ${message}`, ...args),
+    warn: (message, ...args) => logger.warn(`${prefix} ${message}`, ...args),
+    error: (message, ...args) => logger.error(`${prefix} ${message}`, ...args),
+  };
+}
+
+function context(
+  base: Base,
+  fields: Omit<JobContext, "jobId" | "env" | "waitUntil" | "logger" | "signal">,
+  signal: AbortSignal,
+): JobContext {
+  return {
+    jobId: base.job.id,
+    ...fields,
+    signal,
+    env: base.env,
+    waitUntil: base.waitUntil,
+    logger: prefixed(base.logger, `[jobstash ${base.job.id} ${fields.messageId}]`),
+  };
+}
+
+function intHeader(value: string | null | undefined): number | undefined {
+  const n = Number(value);
+  return value != null && value !== "" && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** Abort `controller` after the job's timeout; the returned function cancels the timer. */
+function armTimeout(job: AnyJob, controller: AbortController): () => void {
+  const timeout = job.definition.timeout;
+  if (timeout === undefined) return () => {};
+  const ms = toMilliseconds(timeout);
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`job "${job.id}" timed out after ${ms} ms`, "TimeoutError")),
+    ms,
+  );
+  return () => clearTimeout(timer);
+}
+
+async function runJob(base: Base, body: Uint8Array, headers: Headers): Promise<Response> {
+  const { job } = base;
+  const input = await validate(
+    job.input,
+    parseJson(body, "the body"),
+    "INVALID_PAYLOAD",
+    `the input of job "${job.id}"`,
+  );
+  const retried = intHeader(headers.get("upstash-retried")) ?? 0;
+  const controller = new AbortController();
+  const ctx = context(
+    base,
+    {
+      messageId: headers.get("upstash-message-id") ?? "",
+      attempt: retried + 1,
+      retried,
+      maxRetries: intHeader(headers.get(FORWARDED.maxRetries)) ?? job.definition.retries ?? 3,
+      scheduleId: headers.get("upstash-schedule-id") ?? undefined,
+      label: headers.get(FORWARDED.label) ?? job.definition.label ?? job.id,
+    },
+    controller.signal,
+  );
+  const disarm = armTimeout(job, controller);
+  let output: unknown;
+  try {
+    output = await job.definition.run(input, ctx);
+  } catch (error) {
+    // A job that gave up because its signal fired reports the timeout, not the abort noise.
+    if (controller.signal.aborted) throw controller.signal.reason;
+    throw error;
+  } finally {
+    disarm();
+  }
+  if (job.output)
+    output = await validate(job.output, output, "INVALID_OUTPUT", `the output of job "${job.id}"`);
+  return success(output);
+}
+
+/** The JSON QStash posts to callback URLs (fields this handler reads). */
+interface CallbackPayload {
+  status?: number;
+  body?: string;
+  retried?: number;
+  maxRetries?: number;
+  dlqId?: string;
+  sourceMessageId?: string;
+  scheduleId?: string;
+  sourceHeader?: Record<string, string | string[]>;
+  sourceBody?: string;
+}
+
+function headerOf(headers: CallbackPayload["sourceHeader"], name: string): string | undefined {
+  if (!headers) return undefined;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === wanted) return Array.isArray(value) ? value[0] : value;
+  }
+  return undefined;
+}
+
+function decodeBase64(text: string | undefined, what: string): Uint8Array {
+  if (!text) return new Uint8Array(0);
+  try {
+    return base64ToBytes(text);
+  } catch {
+    throw nonRetryable("INVALID_CALLBACK", `${what} in the callback is not base64`);
+  }
+}
+
+/** Our own error bodies carry `error.message`; anything else is shown as it came. */
+function failureMessage(body: string): string {
+  try {
+    const message = (JSON.parse(body) as { error?: { message?: unknown } })?.error?.message;
+    if (typeof message === "string") return message;
+  } catch {}
+  return body;
+}
+
+async function runCallback(base: Base, kind: "success" | "failure", body: Uint8Array): Promise<Response> {
+  const { job } = base;
+  const hook = kind === "success" ? job.definition.onSuccess : job.definition.onFailure;
+  if (!hook) return ignored(`job "${job.id}" has no on${kind === "success" ? "Success" : "Failure"} hook`);
+
+  const payload = parseJson(body, "the callback body") as CallbackPayload | undefined;
+  if (typeof payload !== "object" || payload === null || typeof payload.status !== "number") {
+    throw nonRetryable(
+      "INVALID_CALLBACK",
+      "the callback body is not a QStash callback payload (no numeric status)",
+    );
+  }
+  const ok = payload.status >= 200 && payload.status < 300;
+  // QStash calls the success callback after every attempt; only the one that succeeded counts.
+  if (kind === "success" && !ok) {
+    return ignored(
+      `attempt ${(payload.retried ?? 0) + 1} failed with status ${payload.status}; onSuccess waits for success`,
+    );
+  }
+
+  const sourceInput = parseJson(decodeBase64(payload.sourceBody, "sourceBody"), "the callback's sourceBody");
+  const parsed = await job.input["~standard"].validate(sourceInput);
+  if (parsed.issues) {
+    // The message never was a valid input of this job; no typed hook can take it. It stays in QStash's DLQ.
+    base.logger.warn(`jobstash ${job.id}: on${kind} skipped: the original input does not match the schema`);
+    return ignored("the original input does not match the job's schema");
+  }
+  const input = (parsed as StandardSchemaV1.SuccessResult<unknown>).value;
+  const controller = new AbortController();
+  const ctx = context(
+    base,
+    {
+      messageId: payload.sourceMessageId ?? "",
+      attempt: (payload.retried ?? 0) + 1,
+      retried: payload.retried ?? 0,
+      maxRetries: payload.maxRetries ?? job.definition.retries ?? 3,
+      scheduleId: payload.scheduleId || undefined,
+      label: headerOf(payload.sourceHeader, FORWARDED.label) ?? job.definition.label ?? job.id,
+    },
+    controller.signal,
+  );
+  const responseBody = decodeBase64(payload.body, "body");
+
+  if (kind === "success") {
+    let output = parseJson(responseBody, "the job's output");
+    if (job.output)
+      output = await validate(job.output, output, "INVALID_OUTPUT", `the output of job "${job.id}"`);
+    await job.definition.onSuccess!({ input, output, ctx });
+  } else {
+    // Non-UTF-8 bytes become U+FFFD: error bodies are for reading, not for parsing.
+    const text = new TextDecoder().decode(responseBody);
+    const error: JobFailure = { status: payload.status, body: text, message: failureMessage(text) };
+    await job.definition.onFailure!({ input, error, dlqId: payload.dlqId || undefined, ctx });
+  }
+  return success(undefined);
+}

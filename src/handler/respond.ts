@@ -1,0 +1,104 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import {
+  ConfigError,
+  InvalidPayloadError,
+  issuePath,
+  NonRetryableError,
+  RetryAfterError,
+} from "../errors.js";
+import type { Logger } from "../job/types.js";
+
+/**
+ * Every response the receiver sends is decided here. QStash reads only the status and two
+ * headers: 2xx is done, 489 + `Upstash-NonRetryable-Error: true` goes straight to the DLQ,
+ * `Retry-After` sets the next attempt, anything else is retried with backoff.
+ */
+
+/** The JSON error body; `onFailure` reads `message` back out of it. */
+export interface ErrorBody {
+  error: {
+    code: string;
+    message: string;
+    issues?: { path: string; message: string }[];
+  };
+}
+
+const NON_RETRYABLE = { "Upstash-NonRetryable-Error": "true" } as const;
+const JSON_TYPE = "application/json";
+
+/** A response decided before the job ran (bad signature, unknown job, ...). */
+export class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+    readonly issues?: readonly StandardSchemaV1.Issue[],
+  ) {
+    super(message);
+  }
+}
+
+/** A failure retrying cannot fix: QStash moves the message to the DLQ now. */
+export function nonRetryable(
+  code: string,
+  message: string,
+  issues?: readonly StandardSchemaV1.Issue[],
+): HttpFailure {
+  return new HttpFailure(489, code, message, NON_RETRYABLE, issues);
+}
+
+function errorResponse(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string>,
+  issues?: readonly StandardSchemaV1.Issue[],
+) {
+  const body: ErrorBody = { error: { code, message } };
+  if (issues) body.error.issues = issues.map((issue) => ({ path: issuePath(issue), message: issue.message }));
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": JSON_TYPE, ...headers } });
+}
+
+/** 200 with the job's output as JSON, or an empty body when it returned nothing. */
+export function success(output: unknown): Response {
+  if (output === undefined) return new Response(null, { status: 200 });
+  return new Response(JSON.stringify(output), { status: 200, headers: { "Content-Type": JSON_TYPE } });
+}
+
+/** A callback that needs no work (a failed attempt's success callback, a hook the job lacks). */
+export function ignored(reason: string): Response {
+  return new Response(JSON.stringify({ ignored: reason }), {
+    status: 200,
+    headers: { "Content-Type": JSON_TYPE },
+  });
+}
+
+const MAX_MESSAGE = 2000;
+
+/** Turn anything thrown while handling a request into the response QStash should see. */
+export function toResponse(error: unknown, logger: Logger, where: string): Response {
+  if (error instanceof HttpFailure) {
+    if (error.status === 401 || error.status >= 500) logger.warn(`${where}: ${error.message}`);
+    return errorResponse(error.status, error.code, error.message, error.headers, error.issues);
+  }
+  if (error instanceof NonRetryableError) {
+    return errorResponse(489, "NON_RETRYABLE", error.message, NON_RETRYABLE);
+  }
+  if (error instanceof InvalidPayloadError) {
+    return errorResponse(489, "INVALID_PAYLOAD", error.message, NON_RETRYABLE, error.issues);
+  }
+  if (error instanceof RetryAfterError) {
+    return errorResponse(429, "RETRY_AFTER", error.message, { "Retry-After": String(error.retryAfter) });
+  }
+  if (error instanceof ConfigError) {
+    // Retryable on purpose: once the configuration is fixed, QStash's next attempt succeeds.
+    logger.error(`${where}: ${error.message}`);
+    return errorResponse(500, "CONFIG", error.message, {});
+  }
+  logger.error(`${where}: job threw`, error);
+  // Name and message only: stacks and causes stay in the app's own logs.
+  const name = error instanceof Error ? error.name : "Error";
+  const message = error instanceof Error ? error.message : String(error);
+  return errorResponse(500, "JOB_FAILED", `${name}: ${message}`.slice(0, MAX_MESSAGE), {});
+}

@@ -1,0 +1,212 @@
+import { base64ToBytes, bytesToBase64Url } from "../util/base64.js";
+
+/**
+ * Verification of QStash's `Upstash-Signature` JWT: HS256 (HS384/512 accepted as jose does),
+ * issuer `Upstash`, `exp`/`nbf` with a clock tolerance, the SHA-256 of the exact body bytes,
+ * and `sub` against the URL the caller expects. Accepts exactly what the official `Receiver`
+ * accepts (test/handler/receiver-parity.test.ts holds the two side by side).
+ */
+
+/** Why a signature was rejected; the handler answers 401 with this text. */
+export class SignatureFailure extends Error {
+  override name = "SignatureFailure";
+}
+
+export interface Claims {
+  iss: string;
+  sub?: string;
+  exp?: number;
+  nbf?: number;
+  iat?: number;
+  body: string;
+  [claim: string]: unknown;
+}
+
+type Algorithm = "SHA-256" | "SHA-384" | "SHA-512";
+const ALGORITHMS: Record<string, Algorithm> = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" };
+
+/** The two primitives verification needs, from whichever crypto the runtime has. */
+interface Crypto {
+  /** Whether `signature` is the HMAC of `data` under `key`, compared in constant time. */
+  hmacMatches(
+    algorithm: Algorithm,
+    key: string,
+    data: string,
+    signature: Uint8Array,
+  ): boolean | Promise<boolean>;
+  /** base64url (unpadded) SHA-256 of the bytes. */
+  sha256(bytes: Uint8Array): string | Promise<string>;
+}
+
+interface NodeCrypto {
+  createHmac(algorithm: string, key: string): { update(data: string): { digest(): Uint8Array } };
+  createHash(algorithm: string): { update(data: Uint8Array): { digest(encoding: "base64url"): string } };
+  timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;
+}
+
+const NODE_NAMES: Record<Algorithm, string> = {
+  "SHA-256": "sha256",
+  "SHA-384": "sha384",
+  "SHA-512": "sha512",
+};
+
+/**
+ * node:crypto is synchronous and several times cheaper per call than WebCrypto's promises.
+ * It is reached through `process.getBuiltinModule` (Node >= 20.16, Deno, Bun, Workers with
+ * nodejs_compat), which bundlers cannot see, so edge bundles never try to resolve it.
+ */
+function nodeCrypto(): Crypto | undefined {
+  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  let crypto: NodeCrypto | undefined;
+  try {
+    crypto = process?.getBuiltinModule?.("node:crypto") as NodeCrypto | undefined;
+  } catch {
+    return undefined;
+  }
+  if (typeof crypto?.createHmac !== "function" || typeof crypto.timingSafeEqual !== "function")
+    return undefined;
+  const node = crypto;
+  return {
+    hmacMatches(algorithm, key, data, signature) {
+      const expected = node.createHmac(NODE_NAMES[algorithm], key).update(data).digest();
+      return expected.length === signature.length && node.timingSafeEqual(expected, signature);
+    },
+    sha256: (bytes) => node.createHash("sha256").update(bytes).digest("base64url"),
+  };
+}
+
+function webCrypto(): Crypto {
+  const subtle = globalThis.crypto.subtle;
+  const encoder = new TextEncoder();
+  // Importing a key costs more than the HMAC itself; keys change only on rotation.
+  const keys = new Map<string, Promise<CryptoKey>>();
+  const keyFor = (algorithm: Algorithm, secret: string): Promise<CryptoKey> => {
+    const id = `${algorithm}:${secret}`;
+    let key = keys.get(id);
+    if (!key) {
+      if (keys.size > 16) keys.clear();
+      key = subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: algorithm }, false, [
+        "verify",
+      ]);
+      keys.set(id, key);
+    }
+    return key;
+  };
+  return {
+    async hmacMatches(algorithm, secret, data, signature) {
+      // subtle.verify compares in constant time.
+      return subtle.verify(
+        "HMAC",
+        await keyFor(algorithm, secret),
+        signature as BufferSource,
+        encoder.encode(data),
+      );
+    },
+    async sha256(bytes) {
+      return bytesToBase64Url(new Uint8Array(await subtle.digest("SHA-256", bytes as BufferSource)));
+    },
+  };
+}
+
+let selected: Crypto | undefined;
+function runtimeCrypto(): Crypto {
+  selected ??= nodeCrypto() ?? webCrypto();
+  return selected;
+}
+
+/** Use WebCrypto even where node:crypto exists (tests of the edge path). @internal */
+export function useWebCryptoForTests(enabled: boolean): void {
+  selected = enabled ? webCrypto() : undefined;
+}
+
+const textDecoder = new TextDecoder();
+
+function decodeJson(segment: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(textDecoder.decode(base64ToBytes(segment)));
+  } catch {
+    throw new SignatureFailure(`malformed signature: the JWT ${what} is not base64url JSON`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new SignatureFailure(`malformed signature: the JWT ${what} is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+export interface VerifyOptions {
+  keys: { current: string; next: string };
+  /** Seconds of tolerated clock skew. */
+  clockTolerance: number;
+  /** Current time in seconds (tests). */
+  now?: number;
+}
+
+/**
+ * Check a token against the raw body; resolves to its claims or throws `SignatureFailure`
+ * with the reason. `sub` is returned for the caller to compare, since only the router knows
+ * which URL this request should have been signed for.
+ */
+export async function verifySignature(
+  token: string,
+  body: Uint8Array,
+  options: VerifyOptions,
+): Promise<Claims> {
+  const parts = token.split(".");
+  if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part))) {
+    throw new SignatureFailure("malformed signature: Upstash-Signature is not a compact JWT");
+  }
+  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+  const header = decodeJson(headerPart, "header");
+  const algorithm = ALGORITHMS[header.alg as string];
+  if (!algorithm)
+    throw new SignatureFailure(
+      `unsupported signature algorithm ${JSON.stringify(header.alg)}; QStash signs with HS256`,
+    );
+  // jose refuses critical extensions it does not know, and so do we.
+  if (header.crit !== undefined) throw new SignatureFailure('unsupported JWT header parameter "crit"');
+
+  const crypto = runtimeCrypto();
+  const signed = `${headerPart}.${payloadPart}`;
+  const signature = base64ToBytes(signaturePart);
+  const matches =
+    (await crypto.hmacMatches(algorithm, options.keys.current, signed, signature)) ||
+    (options.keys.next !== options.keys.current &&
+      (await crypto.hmacMatches(algorithm, options.keys.next, signed, signature)));
+  if (!matches) {
+    throw new SignatureFailure(
+      "signature does not match the current or the next signing key; check QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY",
+    );
+  }
+
+  const claims = decodeJson(payloadPart, "payload") as Claims;
+  if (claims.iss !== "Upstash")
+    throw new SignatureFailure(`wrong issuer ${JSON.stringify(claims.iss)}; expected "Upstash"`);
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const tolerance = options.clockTolerance;
+  for (const claim of ["exp", "nbf", "iat"] as const) {
+    if (claims[claim] !== undefined && typeof claims[claim] !== "number") {
+      throw new SignatureFailure(`malformed signature: "${claim}" is not a number`);
+    }
+  }
+  if (claims.exp !== undefined && claims.exp <= now - tolerance) {
+    throw new SignatureFailure(
+      `signature expired at ${new Date(claims.exp * 1000).toISOString()} (clock tolerance ${tolerance}s); is this machine's clock right?`,
+    );
+  }
+  if (claims.nbf !== undefined && claims.nbf > now + tolerance) {
+    throw new SignatureFailure(
+      `signature not valid before ${new Date(claims.nbf * 1000).toISOString()} (clock tolerance ${tolerance}s); is this machine's clock right?`,
+    );
+  }
+  if (typeof claims.body !== "string") throw new SignatureFailure('malformed signature: no "body" claim');
+  const hash = await crypto.sha256(body);
+  if (hash !== claims.body.replace(/=+$/, "")) {
+    throw new SignatureFailure(
+      "body hash does not match the signature: the body changed after QStash signed it (likely re-serialised by a body parser; pass the raw body)",
+    );
+  }
+  return claims;
+}

@@ -1,0 +1,257 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { Client } from "@upstash/qstash";
+import { Config, type ConfigOptions, type EnvSource } from "./config.js";
+import { ConfigError, InvalidPayloadError } from "./errors.js";
+import { checkDeliveryOptions, checkFlowControl } from "./job/define.js";
+import type { AnyJob, DeliveryOptions, FlowControl, JobInput, Logger } from "./job/types.js";
+import { toSeconds } from "./util/duration.js";
+
+/** Headers jobstash forwards with every message so the receiver knows what QStash does not send. */
+export const FORWARDED = {
+  maxRetries: "Jobstash-Max-Retries",
+  label: "Jobstash-Label",
+} as const;
+
+/** QStash's batch endpoint takes many messages per call; chunks keep each request small. */
+const BATCH_CHUNK = 100;
+
+/** Options for `createJobstash`. */
+export interface JobstashOptions<TJobs extends readonly AnyJob[]> extends ConfigOptions {
+  /** Name of the application; sync uses it to tell the schedules it owns from others. */
+  app: string;
+  /** Every job this app defines and receives. */
+  jobs: TJobs;
+  /** Seconds of clock skew tolerated when checking a signature's `exp` and `nbf`. @default 5 */
+  clockTolerance?: number;
+  /** Largest request body the receiver reads, in bytes. @default 10 MiB */
+  maxBodySize?: number;
+  /** Where the receiver and jobs log. @default console */
+  logger?: Logger;
+}
+
+/** Per-call options for `trigger` and `batch`; each overrides the job's own setting. */
+export interface TriggerOptions extends DeliveryOptions {
+  /** Deliver no earlier than this time (wins over `delay`). */
+  notBefore?: Date;
+  /** Messages with the same id within QStash's deduplication window are dropped. */
+  deduplicationId?: string;
+  /** Deduplicate on the body and headers. */
+  contentBasedDeduplication?: boolean;
+  /** Flow control for this message instead of the job's. */
+  flowControl?: FlowControl;
+  /** Extra headers delivered with the message. */
+  headers?: Record<string, string>;
+}
+
+type JobById<TJobs extends readonly AnyJob[], TId> = Extract<TJobs[number], { id: TId }>;
+
+/** One item of `batch`: a job id, its input, and per-call options. */
+export type BatchItem<TJobs extends readonly AnyJob[]> = {
+  [TId in TJobs[number]["id"]]: { id: TId; input: JobInput<JobById<TJobs, TId>>; options?: TriggerOptions };
+}[TJobs[number]["id"]];
+
+/** The registry `createJobstash` returns: trigger jobs here, serve them with an adapter. */
+export interface Jobstash<TJobs extends readonly AnyJob[] = readonly AnyJob[]> {
+  readonly app: string;
+  /** The jobs by id. */
+  readonly jobs: ReadonlyMap<string, AnyJob>;
+  /**
+   * Validate `input` against the job's schema and publish it to QStash. Resolves to the
+   * QStash message id. A bad input throws `InvalidPayloadError` before any network call.
+   */
+  trigger<TId extends TJobs[number]["id"]>(
+    id: TId,
+    input: JobInput<JobById<TJobs, TId>>,
+    options?: TriggerOptions,
+  ): Promise<string>;
+  /** Trigger many jobs through QStash's batch API; resolves to the message ids in order. */
+  batch(items: readonly BatchItem<TJobs>[]): Promise<string[]>;
+  /** The URL QStash delivers a job to (`<baseUrl>/<jobId>`). */
+  url(id: TJobs[number]["id"], env?: EnvSource): string;
+}
+
+/** Internals the handler and sync read; not part of the public API. */
+export interface JobstashInternals {
+  options: JobstashOptions<readonly AnyJob[]>;
+  config(bindings?: EnvSource): Config;
+}
+
+const INTERNALS = Symbol.for("jobstash.internals");
+
+/** @internal */
+export function internals(jobstash: Jobstash<readonly AnyJob[]>): JobstashInternals {
+  const found = (jobstash as unknown as Record<symbol, JobstashInternals | undefined>)?.[INTERNALS];
+  if (!found) throw new ConfigError("expected the object returned by createJobstash()");
+  return found;
+}
+
+/** The URL a job is delivered to, and its callback URLs (`?callback=success|failure`). */
+export function jobUrl(baseUrl: string, id: string, callback?: "success" | "failure"): string {
+  return callback ? `${baseUrl}/${id}?callback=${callback}` : `${baseUrl}/${id}`;
+}
+
+/**
+ * Create the registry of an app's jobs. Nothing is read from the environment here: the base
+ * URL, token and signing keys are resolved on each call and request.
+ *
+ * @example
+ * export const jobs = createJobstash({ app: "acme", jobs: [sendWelcome, nightlyReport] });
+ * await jobs.trigger("send-welcome", { email: "a@b.co" }, { delay: "10s" });
+ */
+export function createJobstash<const TJobs extends readonly AnyJob[]>(
+  options: JobstashOptions<TJobs>,
+): Jobstash<TJobs> {
+  if (typeof options?.app !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(options.app)) {
+    throw new ConfigError(
+      `createJobstash: app must be letters, digits, '.', '_' or '-' (got ${JSON.stringify(options?.app)})`,
+    );
+  }
+  const jobs = new Map<string, AnyJob>();
+  for (const job of options.jobs ?? []) {
+    if (typeof job?.id !== "string" || !job.definition) {
+      throw new ConfigError("createJobstash: every entry of jobs must come from defineJob()");
+    }
+    if (jobs.has(job.id)) {
+      throw new ConfigError(`createJobstash: two jobs have the id "${job.id}"; job ids must be unique`);
+    }
+    jobs.set(job.id, job);
+  }
+
+  const clients = new Map<string, Client>();
+  const clientFor = (config: Config): Client => {
+    const { url, token } = config.qstash();
+    const key = `${url}\n${token}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = new Client({ baseUrl: url, token });
+      clients.set(key, client);
+    }
+    return client;
+  };
+
+  const lookup = (id: string, where: string): AnyJob => {
+    const job = jobs.get(id);
+    if (!job) {
+      throw new ConfigError(
+        `${where}: unknown job "${id}"; known jobs: ${[...jobs.keys()].join(", ") || "(none)"}`,
+      );
+    }
+    return job;
+  };
+
+  const prepare = async (
+    id: string,
+    input: unknown,
+    callOptions: TriggerOptions,
+    config: Config,
+    where: string,
+  ) => {
+    const job = lookup(id, where);
+    const fail = (field: string, problem: string): never => {
+      throw new ConfigError(`${where}: ${field} ${problem}`);
+    };
+    checkDeliveryOptions(callOptions, fail);
+    const result = await job.input["~standard"].validate(input);
+    if (result.issues) {
+      throw new InvalidPayloadError(
+        `${where}: the input does not match the schema of job "${id}"`,
+        result.issues,
+      );
+    }
+    return buildRequest(
+      job,
+      input,
+      (result as StandardSchemaV1.SuccessResult<unknown>).value,
+      callOptions,
+      config,
+      fail,
+    );
+  };
+
+  const jobstash: Jobstash<TJobs> = {
+    app: options.app,
+    jobs,
+    async trigger(id, input, callOptions = {}) {
+      const config = new Config(options);
+      const request = await prepare(id, input, callOptions, config, `trigger("${id}")`);
+      const client = clientFor(config);
+      const { queueName, ...message } = request;
+      const response = queueName
+        ? await client.queue({ queueName }).enqueueJSON(message)
+        : await client.publishJSON(message);
+      return (response as { messageId: string }).messageId;
+    },
+    async batch(items) {
+      const config = new Config(options);
+      // Every item is validated before the first request, so a bad one publishes nothing.
+      const requests = await Promise.all(
+        items.map((item, index) =>
+          prepare(item.id, item.input, item.options ?? {}, config, `batch[${index}] ("${item.id}")`),
+        ),
+      );
+      const client = clientFor(config);
+      const ids: string[] = [];
+      for (let start = 0; start < requests.length; start += BATCH_CHUNK) {
+        const responses = await client.batchJSON(requests.slice(start, start + BATCH_CHUNK));
+        for (const response of responses) ids.push((response as { messageId: string }).messageId);
+      }
+      return ids;
+    },
+    url(id, env) {
+      return jobUrl(new Config(options, env).baseUrl(), lookup(id, "url()").id);
+    },
+  };
+  Object.defineProperty(jobstash, INTERNALS, {
+    value: {
+      options,
+      config: (bindings?: EnvSource) => new Config(options, bindings),
+    } satisfies JobstashInternals,
+  });
+  return jobstash;
+}
+
+/** The QStash publish request for one trigger: the job's defaults, then the call's overrides. */
+function buildRequest(
+  job: AnyJob,
+  input: unknown,
+  parsed: unknown,
+  call: TriggerOptions,
+  config: Config,
+  fail: (field: string, problem: string) => never,
+) {
+  const def = job.definition;
+  const base = config.baseUrl();
+  const retries = call.retries ?? def.retries ?? 3;
+  const label = call.label ?? def.label ?? job.id;
+  const retryDelay = call.retryDelay ?? def.retryDelay;
+  const timeout = call.timeout ?? def.timeout;
+  const delay = call.delay ?? def.delay;
+  const flowControl =
+    call.flowControl ?? (typeof def.flowControl === "function" ? def.flowControl(parsed) : def.flowControl);
+  if (flowControl) checkFlowControl(flowControl, fail);
+
+  return {
+    url: jobUrl(base, job.id),
+    body: input,
+    retries,
+    label,
+    headers: { ...call.headers, [FORWARDED.maxRetries]: String(retries), [FORWARDED.label]: label },
+    ...(retryDelay !== undefined && { retryDelay: String(retryDelay) }),
+    ...(timeout !== undefined && { timeout: toSeconds(timeout) }),
+    ...(delay !== undefined && { delay: toSeconds(delay) }),
+    ...(call.notBefore && { notBefore: Math.floor(call.notBefore.getTime() / 1000) }),
+    ...(call.deduplicationId !== undefined && { deduplicationId: call.deduplicationId }),
+    ...(call.contentBasedDeduplication && { contentBasedDeduplication: true }),
+    ...(flowControl && {
+      flowControl: {
+        key: flowControl.key,
+        ...(flowControl.parallelism !== undefined && { parallelism: flowControl.parallelism }),
+        ...(flowControl.rate !== undefined && { rate: flowControl.rate }),
+        ...(flowControl.period !== undefined && { period: toSeconds(flowControl.period) }),
+      } as { key: string; parallelism: number },
+    }),
+    ...(def.onSuccess && { callback: jobUrl(base, job.id, "success") }),
+    ...(def.onFailure && { failureCallback: jobUrl(base, job.id, "failure") }),
+    ...((call.queue ?? def.queue) && { queueName: call.queue ?? def.queue }),
+  };
+}

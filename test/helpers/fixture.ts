@@ -1,0 +1,117 @@
+import { createHandler, createJobstash, defineJob, NonRetryableError, RetryAfterError } from "jobstash";
+import { z } from "zod";
+import { KEYS } from "./sign.js";
+
+export const BASE = "https://app.example.com/api/jobs";
+
+/** Collects what hooks and jobs saw, per fixture. */
+export function createFixture(
+  options: { signingKeys?: { current?: string; next?: string }; baseUrl?: string } = {},
+) {
+  const seen = {
+    runs: [] as { input: unknown; ctx: Record<string, unknown> }[],
+    successes: [] as { input: unknown; output: unknown; messageId: string }[],
+    failures: [] as { input: unknown; error: unknown; dlqId: string | undefined }[],
+    aborted: [] as unknown[],
+  };
+  const logs: string[] = [];
+  const logger = {
+    debug: (m: string) => logs.push(`debug ${m}`),
+    info: (m: string) => logs.push(`info ${m}`),
+    warn: (m: string) => logs.push(`warn ${m}`),
+    error: (m: string) => logs.push(`error ${m}`),
+  };
+
+  const greet = defineJob({
+    id: "greet",
+    input: z.object({ name: z.string().min(1), times: z.coerce.number().int().default(1) }),
+    output: z.object({ greeting: z.string() }),
+    async run(input, ctx) {
+      seen.runs.push({
+        input,
+        ctx: {
+          messageId: ctx.messageId,
+          attempt: ctx.attempt,
+          retried: ctx.retried,
+          maxRetries: ctx.maxRetries,
+          scheduleId: ctx.scheduleId,
+          label: ctx.label,
+        },
+      });
+      return { greeting: `hello ${input.name}`.repeat(input.times) };
+    },
+    onSuccess({ input, output, ctx }) {
+      seen.successes.push({ input, output, messageId: ctx.messageId });
+    },
+    onFailure({ input, error, dlqId }) {
+      seen.failures.push({ input, error, dlqId });
+    },
+  });
+
+  const fail = defineJob({
+    id: "fail",
+    input: z.object({
+      mode: z.enum([
+        "nonretryable",
+        "retry-seconds",
+        "retry-duration",
+        "retry-date",
+        "retry-long",
+        "throw",
+        "string",
+      ]),
+    }),
+    run(input): void {
+      switch (input.mode) {
+        case "nonretryable":
+          throw new NonRetryableError("the address bounced");
+        case "retry-seconds":
+          throw new RetryAfterError("slow down", 30);
+        case "retry-duration":
+          throw new RetryAfterError("slow down", "2m");
+        case "retry-date":
+          throw new RetryAfterError("slow down", new Date(Date.now() + 90_000));
+        case "retry-long":
+          throw new RetryAfterError("slow down", "3d");
+        case "string":
+          throw "a string";
+        default:
+          throw new TypeError("db connection refused");
+      }
+    },
+  });
+
+  const slow = defineJob({
+    id: "slow",
+    input: z.object({}),
+    timeout: "50ms" as const,
+    run(_input, ctx) {
+      return new Promise<void>((_resolve, reject) => {
+        ctx.signal.addEventListener("abort", () => {
+          seen.aborted.push(ctx.signal.reason);
+          reject(ctx.signal.reason);
+        });
+      });
+    },
+  });
+
+  const badOutput = defineJob({
+    id: "bad-output",
+    input: z.object({}),
+    output: z.object({ count: z.number() }),
+    // @ts-expect-error the output schema wants a number; the handler must catch it at run time too
+    run: () => ({ count: "three" }),
+  });
+
+  const noHooks = defineJob({ id: "no-hooks", input: z.undefined(), run: () => undefined });
+
+  const jobs = createJobstash({
+    app: "test-app",
+    jobs: [greet, fail, slow, badOutput, noHooks],
+    baseUrl: options.baseUrl ?? BASE,
+    signingKeys: options.signingKeys ?? KEYS,
+    env: {},
+    logger,
+  });
+  return { jobs, handler: createHandler(jobs), seen, logs, greet };
+}
