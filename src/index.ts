@@ -24,6 +24,7 @@ export type {
   Schema,
 } from "./job/types.js";
 export {
+  type AnyJobstash,
   type BatchItem,
   createJobstash,
   type Jobstash,

@@ -70,6 +70,9 @@ export interface Jobstash<TJobs extends readonly AnyJob[] = readonly AnyJob[]> {
   url(id: TJobs[number]["id"], env?: EnvSource): string;
 }
 
+/** Any registry, whatever its jobs (the type is invariant in them). */
+export type AnyJobstash = Jobstash<any>;
+
 /** Internals the handler and sync read; not part of the public API. */
 export interface JobstashInternals {
   options: JobstashOptions<readonly AnyJob[]>;
@@ -79,7 +82,7 @@ export interface JobstashInternals {
 const INTERNALS = Symbol.for("jobstash.internals");
 
 /** @internal */
-export function internals(jobstash: Jobstash<readonly AnyJob[]>): JobstashInternals {
+export function internals(jobstash: AnyJobstash): JobstashInternals {
   const found = (jobstash as unknown as Record<symbol, JobstashInternals | undefined>)?.[INTERNALS];
   if (!found) throw new ConfigError("expected the object returned by createJobstash()");
   return found;

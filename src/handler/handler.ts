@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { EnvSource } from "../config.js";
 import type { AnyJob, JobContext, JobFailure, Logger, Schema } from "../job/types.js";
-import { FORWARDED, internals, type Jobstash } from "../jobstash.js";
+import { type AnyJobstash, FORWARDED, internals } from "../jobstash.js";
 import { base64ToBytes } from "../util/base64.js";
 import { toMilliseconds } from "../util/duration.js";
 import { HttpFailure, ignored, nonRetryable, success, toResponse } from "./respond.js";
@@ -31,7 +31,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * const handler = createHandler(jobs);
  * export default { fetch: handler }; // Workers; adapters wrap the same function
  */
-export function createHandler(jobstash: Jobstash<readonly AnyJob[]>): Handler {
+export function createHandler(jobstash: AnyJobstash): Handler {
   const { options, config: configFor } = internals(jobstash);
   const logger: Logger = options.logger ?? console;
   const maxBody = options.maxBodySize ?? DEFAULT_MAX_BODY;
