@@ -1,0 +1,95 @@
+import { createHash, createHmac } from "node:crypto";
+import { Receiver } from "@upstash/qstash";
+import { describe, expect, it } from "vitest";
+import { BASE, createFixture } from "../helpers/fixture.js";
+import { KEYS, type SignOptions, sign } from "../helpers/sign.js";
+
+/**
+ * The official Receiver is the reference: on the same token, body and URL, what it accepts
+ * the jobstash handler accepts, and what it rejects the handler answers with 401.
+ */
+const url = `${BASE}/greet`;
+const body = JSON.stringify({ name: "Ada" });
+const now = Math.floor(Date.now() / 1000);
+const receiver = new Receiver({ currentSigningKey: KEYS.current, nextSigningKey: KEYS.next });
+
+function rawToken(header: object, payload: object, key = KEYS.current, hmac = "sha256"): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const signed = `${b64(header)}.${b64(payload)}`;
+  return `${signed}.${createHmac(hmac, key).update(signed).digest("base64url")}`;
+}
+const bodyHash = createHash("sha256").update(body).digest("base64url");
+const claims = { iss: "Upstash", sub: url, exp: now + 300, nbf: 0, iat: now, body: bodyHash };
+
+const cases: [string, string, string?][] = [
+  ["valid (current key)", sign({ url, body })],
+  ["valid (next key)", sign({ url, body, key: KEYS.next })],
+  ["valid, unpadded body hash", rawToken({ alg: "HS256", typ: "JWT" }, claims)],
+  ["valid, nbf 0 as QStash sends it", sign({ url, body, claims: { nbf: 0 } })],
+  ["valid, no exp/nbf/iat", rawToken({ alg: "HS256" }, { iss: "Upstash", sub: url, body: bodyHash })],
+  ["valid, HS384", rawToken({ alg: "HS384", typ: "JWT" }, claims, KEYS.current, "sha384")],
+  ["valid, HS512", rawToken({ alg: "HS512", typ: "JWT" }, claims, KEYS.current, "sha512")],
+  ["within clock tolerance (expired 3 s ago)", sign({ url, body, now: now - 303 })],
+  ["wrong key", sign({ url, body, key: "sig_3nv9o3o4EFNhqvqBXcDGRhdGVqaT" })],
+  ["expired beyond tolerance", sign({ url, body, now: now - 400 })],
+  ["not yet valid", sign({ url, body, claims: { nbf: now + 120 } })],
+  ["wrong issuer", sign({ url, body, claims: { iss: "upstash" } })],
+  ["missing issuer", rawToken({ alg: "HS256" }, { ...claims, iss: undefined })],
+  ["wrong subject", sign({ url: `${BASE}/other`, body })],
+  ["body of another message", sign({ url, body: '{"name":"Eve"}' })],
+  [
+    "alg none",
+    `${Buffer.from('{"alg":"none"}').toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.`,
+  ],
+  ["alg RS256 label on an HMAC", rawToken({ alg: "RS256" }, claims)],
+  ["HS512 header, HS256 signature", rawToken({ alg: "HS512" }, claims)],
+  [
+    "tampered payload",
+    (() => {
+      const [h, , s] = sign({ url, body }).split(".");
+      return `${h}.${Buffer.from(JSON.stringify({ ...claims, sub: url })).toString("base64url")}.${s}`;
+    })(),
+  ],
+  ["exp as a string", sign({ url, body, claims: { exp: String(now + 300) } })],
+  ["payload is an array", rawToken({ alg: "HS256" }, [claims])],
+  ["no body claim", sign({ url, body, claims: { body: undefined } } as SignOptions)],
+  ["crit header", rawToken({ alg: "HS256", crit: ["exp"] }, claims)],
+  ["not a JWT", "hello"],
+];
+
+describe("parity with the official Receiver", () => {
+  it.each(cases)("%s", async (_name, token) => {
+    const reference = await receiver.verify({ signature: token, body, url, clockTolerance: 5 }).then(
+      () => true,
+      () => false,
+    );
+    const { handler } = createFixture();
+    const response = await handler(
+      new Request(url, {
+        method: "POST",
+        body,
+        headers: { "upstash-signature": token, "content-type": "application/json" },
+      }),
+    );
+    expect(
+      response.status === 200
+        ? "accepted"
+        : response.status === 401
+          ? "rejected"
+          : `status ${response.status}`,
+    ).toBe(reference ? "accepted" : "rejected");
+  });
+
+  it("covers both verdicts", async () => {
+    const verdicts = await Promise.all(
+      cases.map(([, token]) =>
+        receiver.verify({ signature: token, body, url, clockTolerance: 5 }).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    expect(verdicts.filter(Boolean).length).toBeGreaterThanOrEqual(7);
+    expect(verdicts.filter((v) => !v).length).toBeGreaterThanOrEqual(14);
+  });
+});

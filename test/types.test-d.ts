@@ -1,0 +1,100 @@
+import { type BatchItem, createJobstash, defineJob, type JobContext, type JobFailure } from "jobstash";
+import { describe, expectTypeOf, it } from "vitest";
+import { z } from "zod";
+
+const welcome = defineJob({
+  id: "send-welcome",
+  input: z.object({ userId: z.string(), email: z.string().email(), count: z.string().transform(Number) }),
+  flowControl: (input) => {
+    expectTypeOf(input).toEqualTypeOf<{ userId: string; email: string; count: number }>();
+    return { key: input.userId, parallelism: 1 };
+  },
+  schedules: [{ cron: "0 9 * * 1", input: { userId: "all", email: "ops@acme.dev", count: "1" } }],
+  async run(input, ctx) {
+    expectTypeOf(input).toEqualTypeOf<{ userId: string; email: string; count: number }>();
+    expectTypeOf(ctx).toEqualTypeOf<JobContext>();
+    return { sent: true as boolean, at: 1 };
+  },
+  onSuccess({ input, output }) {
+    expectTypeOf(input.count).toBeNumber();
+    expectTypeOf(output).toEqualTypeOf<{ sent: boolean; at: number }>();
+  },
+  onFailure({ input, error, dlqId }) {
+    expectTypeOf(input.email).toBeString();
+    expectTypeOf(error).toEqualTypeOf<JobFailure>();
+    expectTypeOf(dlqId).toEqualTypeOf<string | undefined>();
+  },
+});
+
+const report = defineJob({
+  id: "report",
+  input: z.object({ day: z.string() }),
+  output: z.object({ rows: z.number().transform(String) }),
+  run: () => ({ rows: 3 }),
+  onSuccess({ output }) {
+    // The output schema's parsed type, not run's raw return.
+    expectTypeOf(output).toEqualTypeOf<{ rows: string }>();
+  },
+});
+
+const jobs = createJobstash({ app: "acme", jobs: [welcome, report] });
+
+describe("types", () => {
+  it("infers job ids as literals", () => {
+    expectTypeOf(welcome.id).toEqualTypeOf<"send-welcome">();
+  });
+
+  it("types trigger by job id", () => {
+    expectTypeOf(jobs.trigger<"report">)
+      .parameter(1)
+      .toEqualTypeOf<{ day: string }>();
+    // The caller passes the schema's input type (before transforms).
+    expectTypeOf(jobs.trigger<"send-welcome">)
+      .parameter(1)
+      .toEqualTypeOf<{ userId: string; email: string; count: string }>();
+    expectTypeOf(jobs.trigger("report", { day: "mon" })).resolves.toBeString();
+
+    // @ts-expect-error unknown job id
+    jobs.trigger("nope", {});
+    // @ts-expect-error wrong input for the job
+    jobs.trigger("report", { day: 1 });
+    // @ts-expect-error another job's input
+    jobs.trigger("report", { userId: "u", email: "e", count: "1" });
+    // @ts-expect-error missing input
+    jobs.trigger("report");
+  });
+
+  it("types batch items as a union discriminated by id", () => {
+    expectTypeOf<BatchItem<[typeof welcome, typeof report]>>().toEqualTypeOf<
+      | {
+          id: "send-welcome";
+          input: { userId: string; email: string; count: string };
+          options?: import("jobstash").TriggerOptions;
+        }
+      | { id: "report"; input: { day: string }; options?: import("jobstash").TriggerOptions }
+    >();
+    jobs.batch([
+      { id: "report", input: { day: "mon" } },
+      { id: "send-welcome", input: { userId: "u", email: "e", count: "1" } },
+    ]);
+    // @ts-expect-error input of the other job
+    jobs.batch([{ id: "report", input: { userId: "u" } }]);
+  });
+
+  it("checks run's return against the output schema and schedules against the input", () => {
+    defineJob({
+      id: "x",
+      input: z.object({ n: z.number() }),
+      output: z.object({ ok: z.boolean() }),
+      // @ts-expect-error run must return the output schema's input type
+      run: () => ({ ok: "yes" }),
+    });
+    defineJob({
+      id: "y",
+      input: z.object({ n: z.number() }),
+      // @ts-expect-error schedule input must match the input schema
+      schedules: [{ cron: "* * * * *", input: { n: "1" } }],
+      run: () => undefined,
+    });
+  });
+});
