@@ -3,6 +3,10 @@ import { defineConfig } from "tsup";
 // Every public entry lives here; package.json "exports" mirrors it (checked by test/package.test.ts).
 export const entries = {
   index: "src/index.ts",
+  hono: "adapters/hono.ts",
+  express: "adapters/express.ts",
+  next: "adapters/next.ts",
+  workers: "adapters/workers.ts",
 } as const;
 
 export default defineConfig([

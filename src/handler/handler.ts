@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { EnvSource } from "../config.js";
+import { ConfigError } from "../errors.js";
 import type { AnyJob, JobContext, JobFailure, Logger, Schema } from "../job/types.js";
 import { type AnyJobstash, FORWARDED, internals } from "../jobstash.js";
 import { base64ToBytes } from "../util/base64.js";
@@ -141,6 +142,11 @@ async function readBody(request: Request, max: number): Promise<Uint8Array> {
       "PAYLOAD_TOO_LARGE",
       `body is larger than ${max} bytes; raise createJobstash({ maxBodySize })`,
     );
+  if (request.bodyUsed) {
+    throw new ConfigError(
+      "the request body was already read (by a body parser or middleware) before jobstash got it; QStash signs the raw bytes, so mount jobstash before anything that reads the body",
+    );
+  }
   const declared = Number(request.headers.get("content-length"));
   if (declared > max) throw tooLarge();
   if (!request.body) return new Uint8Array(0);

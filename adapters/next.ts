@@ -1,0 +1,15 @@
+import { type AnyJobstash, createHandler } from "jobstash";
+import { nodeHandler } from "./node-http.js";
+
+export const frameworkName = "nextjs";
+
+/**
+ * Serves every job from one catch-all route, in either router:
+ * - App Router, `app/api/jobs/[...job]/route.ts`: `export const { POST } = serve(jobs);` (Node.js or Edge runtime)
+ * - Pages Router, `pages/api/jobs/[...job].ts`: `export default serve(jobs);` plus
+ *   `export const config = { api: { bodyParser: false } };` so the raw body reaches the signature check.
+ */
+export function serve(jobs: AnyJobstash) {
+  const handler = createHandler(jobs);
+  return Object.assign(nodeHandler(handler), { POST: (request: Request) => handler(request) });
+}
