@@ -1,20 +1,24 @@
-import type { AnyJobstash } from "jobstash";
 import { describe, expect, it } from "vitest";
-import { BASE, createFixture } from "../helpers/fixture.js";
+import type { createFixture } from "../helpers/fixture.js";
+import { BASE } from "../helpers/keys.js";
 import { sign } from "../helpers/sign.js";
 
-/** A running app that mounts an adapter at `/api/jobs`. */
+export type Seen = ReturnType<typeof createFixture>["seen"];
+
+/** A running app that mounts an adapter at `/api/jobs`, serving the fixture's jobs. */
 export interface Running {
   origin: string;
+  /** What the fixture's jobs and hooks recorded, read from wherever they run. */
+  seen(): Promise<Seen>;
   close(): Promise<void>;
 }
 
 export interface AdapterTarget {
   name: string;
   /** Start the framework's real server with `serve(jobs)` mounted at /api/jobs. */
-  start(jobs: AnyJobstash): Promise<Running>;
+  start(): Promise<Running>;
   /** The same, with the framework's usual JSON body parser in front of jobstash. */
-  startWithParsedBody?(jobs: AnyJobstash): Promise<Running>;
+  startWithParsedBody?(): Promise<Running>;
 }
 
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
@@ -39,24 +43,21 @@ export function conformance(target: AdapterTarget): void {
       return { status: response.status, headers: response.headers, text: await response.text() };
     };
 
-    async function withApp<T>(
-      run: (origin: string, fixture: ReturnType<typeof createFixture>) => Promise<T>,
-    ) {
-      const fixture = createFixture();
-      const app = await target.start(fixture.jobs);
+    async function withApp<T>(run: (origin: string, app: Running) => Promise<T>) {
+      const app = await target.start();
       try {
-        return await run(app.origin, fixture);
+        return await run(app.origin, app);
       } finally {
         await app.close();
       }
     }
 
     it("delivers a valid message to the job and returns its output", () =>
-      withApp(async (origin, { seen }) => {
+      withApp(async (origin, app) => {
         const response = await post(origin, "/greet", JSON.stringify({ name: "Ada" }));
         expect(response.status).toBe(200);
         expect(JSON.parse(response.text)).toEqual({ greeting: "hello Ada" });
-        expect(seen.runs).toEqual([
+        expect((await app.seen()).runs).toEqual([
           {
             input: { name: "Ada", times: 1 },
             ctx: expect.objectContaining({ messageId: "msg_conf", attempt: 2 }),
@@ -101,7 +102,7 @@ export function conformance(target: AdapterTarget): void {
       }));
 
     it("runs onSuccess for the successful attempt and onFailure with the DLQ id", () =>
-      withApp(async (origin, { seen }) => {
+      withApp(async (origin, app) => {
         const source = {
           sourceMessageId: "msg_src",
           sourceBody: b64(JSON.stringify({ name: "Zoë" })),
@@ -120,7 +121,7 @@ export function conformance(target: AdapterTarget): void {
           JSON.stringify({ ...source, status: 200, body: b64(JSON.stringify({ greeting: "hello Zoë" })) }),
         );
         expect(ok.status).toBe(200);
-        expect(seen.successes).toEqual([
+        expect((await app.seen()).successes).toEqual([
           { input: { name: "Zoë", times: 1 }, output: { greeting: "hello Zoë" }, messageId: "msg_src" },
         ]);
         const failed = await post(
@@ -135,7 +136,7 @@ export function conformance(target: AdapterTarget): void {
           }),
         );
         expect(failed.status).toBe(200);
-        expect(seen.failures).toEqual([
+        expect((await app.seen()).failures).toEqual([
           {
             input: { name: "Zoë", times: 1 },
             error: expect.objectContaining({ status: 489, message: "no" }),
@@ -153,8 +154,7 @@ export function conformance(target: AdapterTarget): void {
     if (target.startWithParsedBody) {
       const startParsed = target.startWithParsedBody;
       it("explains, instead of failing the signature, when a body parser got there first", async () => {
-        const fixture = createFixture();
-        const app = await startParsed(fixture.jobs);
+        const app = await startParsed();
         try {
           const response = await post(app.origin, "/greet", JSON.stringify({ name: "Ada" }));
           expect(response.status).toBe(500);
@@ -162,7 +162,7 @@ export function conformance(target: AdapterTarget): void {
             code: "CONFIG",
             message: expect.stringMatching(/body parser/),
           });
-          expect(fixture.seen.runs).toEqual([]);
+          expect((await app.seen()).runs).toEqual([]);
         } finally {
           await app.close();
         }

@@ -1,13 +1,11 @@
 import { createHandler, createJobstash, defineJob, NonRetryableError, RetryAfterError } from "jobstash";
 import { z } from "zod";
-import { KEYS } from "./sign.js";
+import { BASE, KEYS } from "./keys.js";
 
-export const BASE = "https://app.example.com/api/jobs";
+export { BASE };
 
 /** Collects what hooks and jobs saw, per fixture. */
-export function createFixture(
-  options: { signingKeys?: { current?: string; next?: string }; baseUrl?: string } = {},
-) {
+export function createFixture(options: { fromEnv?: boolean } = {}) {
   const seen = {
     runs: [] as { input: unknown; ctx: Record<string, unknown> }[],
     successes: [] as { input: unknown; output: unknown; messageId: string }[],
@@ -108,9 +106,8 @@ export function createFixture(
   const jobs = createJobstash({
     app: "test-app",
     jobs: [greet, fail, slow, badOutput, noHooks],
-    baseUrl: options.baseUrl ?? BASE,
-    signingKeys: options.signingKeys ?? KEYS,
-    env: {},
+    // fromEnv: everything comes from the request's bindings, as on Workers.
+    ...(options.fromEnv ? {} : { baseUrl: BASE, signingKeys: KEYS, env: {} }),
     logger,
   });
   return { jobs, handler: createHandler(jobs), seen, logs, greet };

@@ -1,7 +1,8 @@
 import { createHash, createHmac, randomUUID } from "node:crypto";
 
-/** The default dev user's keys from the QStash docs. */
-export const KEYS = { current: "sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r", next: "sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs" };
+import { KEYS } from "./keys.js";
+
+export { KEYS };
 
 const b64url = (data: string | Buffer) => Buffer.from(data).toString("base64url");
 
