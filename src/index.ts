@@ -8,6 +8,14 @@ export {
 } from "./errors.js";
 export { createHandler, type ExecutionContextLike, type Handler } from "./handler/handler.js";
 export { defineJob } from "./job/define.js";
+export {
+  defineFlowControl,
+  defineQueue,
+  type FlowControlDeclaration,
+  type FlowControlDefinition,
+  type QueueDeclaration,
+  type QueueDefinition,
+} from "./job/resources.js";
 export type {
   AnyJob,
   DeliveryOptions,

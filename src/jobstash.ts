@@ -3,6 +3,12 @@ import { Client } from "@upstash/qstash";
 import { Config, type ConfigOptions, type EnvSource } from "./config.js";
 import { ConfigError, InvalidPayloadError } from "./errors.js";
 import { checkDeliveryOptions, checkFlowControl } from "./job/define.js";
+import {
+  type DeclaredResources,
+  declaredResources,
+  type FlowControlDeclaration,
+  type QueueDeclaration,
+} from "./job/resources.js";
 import type { AnyJob, DeliveryOptions, FlowControl, JobInput, Logger } from "./job/types.js";
 import { toSeconds } from "./util/duration.js";
 
@@ -21,6 +27,10 @@ export interface JobstashOptions<TJobs extends readonly AnyJob[]> extends Config
   app: string;
   /** Every job this app defines and receives. */
   jobs: TJobs;
+  /** Queues with their settings (`defineQueue`); `jobstash sync` creates them. @default [] */
+  queues?: readonly QueueDeclaration[];
+  /** Flow-control keys with pinned limits (`defineFlowControl`); `jobstash sync` pins them. @default [] */
+  flowControls?: readonly FlowControlDeclaration[];
   /** Seconds of clock skew tolerated when checking a signature's `exp` and `nbf`. @default 5 */
   clockTolerance?: number;
   /** Largest request body the receiver reads, in bytes. @default 10 MiB */
@@ -77,6 +87,8 @@ export type AnyJobstash = Jobstash<any>;
 export interface JobstashInternals {
   options: JobstashOptions<readonly AnyJob[]>;
   config(bindings?: EnvSource): Config;
+  /** Declared and implied queues, and static flow-control keys (checked: one key, one config). */
+  resources: DeclaredResources;
 }
 
 const INTERNALS = Symbol.for("jobstash.internals");
@@ -119,6 +131,7 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
     }
     jobs.set(job.id, job);
   }
+  const resources = declaredResources(jobs.values(), options.queues, options.flowControls);
 
   const clients = new Map<string, Client>();
   const clientFor = (config: Config): Client => {
@@ -208,13 +221,18 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
     value: {
       options,
       config: (bindings?: EnvSource) => new Config(options, bindings),
+      resources,
     } satisfies JobstashInternals,
   });
   return jobstash;
 }
 
-/** The QStash publish request for one trigger: the job's defaults, then the call's overrides. */
-function buildRequest(
+/**
+ * The QStash publish request for one trigger: the job's defaults, then the call's overrides.
+ * Sync builds each schedule with it too, so a scheduled run carries what a trigger would.
+ * @internal
+ */
+export function buildRequest(
   job: AnyJob,
   input: unknown,
   parsed: unknown,

@@ -1,0 +1,177 @@
+import { ConfigError } from "../errors.js";
+import { type Duration, toSeconds } from "../util/duration.js";
+import { checkFlowControl } from "./define.js";
+import type { FlowControl } from "./types.js";
+
+const QUEUE = /^[A-Za-z0-9._-]+$/;
+
+/** What `defineQueue` takes. */
+export interface QueueDefinition {
+  /** The QStash queue name jobs refer to with `queue: "<name>"`. Letters, digits, `.`, `_` and `-`. */
+  name: string;
+  /** How many messages of the queue are delivered at once. @default 1 */
+  parallelism?: number;
+  /** Keep the queue paused: it accepts messages but delivers none. @default false */
+  paused?: boolean;
+}
+
+/** A declared queue. Pass it to `createJobstash({ queues })`. */
+export interface QueueDeclaration {
+  readonly kind: "queue";
+  readonly name: string;
+  readonly parallelism: number;
+  readonly paused: boolean;
+}
+
+/** What `defineFlowControl` takes: a named key and the limits `jobstash sync` pins on it. */
+export interface FlowControlDefinition {
+  /** The flow-control key jobs share. */
+  key: string;
+  /** Maximum number of deliveries in flight at once. */
+  parallelism?: number;
+  /** Maximum number of deliveries started per `period`. */
+  rate?: number;
+  /** The window `rate` counts in. @default "1s" */
+  period?: Duration;
+}
+
+/** A declared flow-control key. Pass it to `createJobstash({ flowControls })`. */
+export interface FlowControlDeclaration extends Readonly<FlowControl> {
+  readonly kind: "flowControl";
+}
+
+/**
+ * Declare a QStash queue and its parallelism; `jobstash sync` creates or updates it. A job's
+ * `queue: "name"` with no declaration implies a queue with parallelism 1.
+ *
+ * @example
+ * export const emails = defineQueue({ name: "emails", parallelism: 5 });
+ * createJobstash({ app: "acme", jobs: [sendWelcome], queues: [emails] });
+ */
+export function defineQueue(definition: QueueDefinition): QueueDeclaration {
+  const where = `defineQueue(${JSON.stringify(definition?.name)})`;
+  if (typeof definition?.name !== "string" || !QUEUE.test(definition.name)) {
+    throw new ConfigError(`${where}: name must be letters, digits, '.', '_' or '-'`);
+  }
+  const { parallelism = 1, paused = false } = definition;
+  if (!(Number.isInteger(parallelism) && parallelism > 0)) {
+    throw new ConfigError(`${where}: parallelism must be a whole number > 0`);
+  }
+  if (typeof paused !== "boolean") throw new ConfigError(`${where}: paused must be true or false`);
+  return Object.freeze({ kind: "queue", name: definition.name, parallelism, paused });
+}
+
+/**
+ * Declare a flow-control key with fixed limits; `jobstash sync` pins them in QStash so they
+ * hold whatever a message carries, and unpins them when the declaration is removed.
+ *
+ * @example
+ * export const mailApi = defineFlowControl({ key: "mail-api", rate: 100, period: "1m" });
+ * createJobstash({ app: "acme", jobs: [sendWelcome], flowControls: [mailApi] });
+ */
+export function defineFlowControl(definition: FlowControlDefinition): FlowControlDeclaration {
+  checkFlowControl(definition, (field, problem) => {
+    throw new ConfigError(`defineFlowControl(${JSON.stringify(definition?.key)}): ${field} ${problem}`);
+  });
+  const { key, parallelism, rate, period } = definition;
+  return Object.freeze({
+    kind: "flowControl",
+    key,
+    ...(parallelism !== undefined && { parallelism }),
+    ...(rate !== undefined && { rate }),
+    ...(period !== undefined && { period }),
+  });
+}
+
+/** A flow-control key's limits with the period in whole seconds, as QStash stores them. */
+export interface FlowControlLimits {
+  key: string;
+  parallelism?: number;
+  rate?: number;
+  period?: number;
+}
+
+/** The queues and static flow-control keys an app declares, with who declared each. */
+export interface DeclaredResources {
+  queues: readonly (QueueDeclaration & { declaredBy: string })[];
+  flowControls: readonly (FlowControlLimits & { declaredBy: readonly string[] })[];
+}
+
+function limitsOf(flowControl: FlowControl): FlowControlLimits {
+  const seconds = flowControl.period === undefined ? undefined : toSeconds(flowControl.period);
+  return {
+    key: flowControl.key,
+    ...(flowControl.parallelism !== undefined && { parallelism: flowControl.parallelism }),
+    ...(flowControl.rate !== undefined && { rate: flowControl.rate }),
+    // A period only means something with a rate, and QStash's default is one second.
+    ...(flowControl.rate !== undefined && { period: seconds ?? 1 }),
+  };
+}
+
+function describeLimits(limits: FlowControlLimits): string {
+  const parts = [
+    limits.parallelism !== undefined && `parallelism ${limits.parallelism}`,
+    limits.rate !== undefined && `rate ${limits.rate}/${limits.period}s`,
+  ].filter(Boolean);
+  return parts.join(", ");
+}
+
+/**
+ * Collect the declared queues and static flow-control keys, adding the queues jobs name
+ * without declaring (parallelism 1, what QStash creates on the first enqueue). One key has
+ * one config: two declarations of a key with different limits throw, naming both.
+ */
+export function declaredResources(
+  jobs: Iterable<{ id: string; definition: { queue?: string; flowControl?: unknown } }>,
+  queues: readonly QueueDeclaration[] = [],
+  flowControls: readonly FlowControlDeclaration[] = [],
+): DeclaredResources {
+  const queueMap = new Map<string, QueueDeclaration & { declaredBy: string }>();
+  for (const [index, queue] of queues.entries()) {
+    if (queue?.kind !== "queue") {
+      throw new ConfigError(`createJobstash: queues[${index}] must come from defineQueue()`);
+    }
+    if (queueMap.has(queue.name)) {
+      throw new ConfigError(`createJobstash: queue "${queue.name}" is declared twice; declare it once`);
+    }
+    queueMap.set(queue.name, { ...queue, declaredBy: `defineQueue("${queue.name}")` });
+  }
+
+  const keyMap = new Map<string, FlowControlLimits & { declaredBy: string[] }>();
+  const add = (flowControl: FlowControl, by: string) => {
+    const limits = limitsOf(flowControl);
+    const seen = keyMap.get(limits.key);
+    if (!seen) {
+      keyMap.set(limits.key, { ...limits, declaredBy: [by] });
+      return;
+    }
+    const { declaredBy, ...before } = seen;
+    if (describeLimits(before) !== describeLimits(limits)) {
+      throw new ConfigError(
+        `flow-control key "${limits.key}" has different limits in ${declaredBy[0]} (${describeLimits(before)}) and ${by} (${describeLimits(limits)}); a key has one config: make them equal or use two keys`,
+      );
+    }
+    declaredBy.push(by);
+  };
+  for (const [index, flowControl] of flowControls.entries()) {
+    if (flowControl?.kind !== "flowControl") {
+      throw new ConfigError(`createJobstash: flowControls[${index}] must come from defineFlowControl()`);
+    }
+    add(flowControl, `defineFlowControl("${flowControl.key}")`);
+  }
+  for (const job of jobs) {
+    const { queue, flowControl } = job.definition;
+    if (queue !== undefined && !queueMap.has(queue)) {
+      queueMap.set(queue, {
+        kind: "queue",
+        name: queue,
+        parallelism: 1,
+        paused: false,
+        declaredBy: `job "${job.id}"`,
+      });
+    }
+    // A function computes a key per message: nothing fixed to pin.
+    if (flowControl && typeof flowControl === "object") add(flowControl as FlowControl, `job "${job.id}"`);
+  }
+  return { queues: [...queueMap.values()], flowControls: [...keyMap.values()] };
+}

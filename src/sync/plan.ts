@@ -1,0 +1,360 @@
+import type { FlowControlLimits } from "../job/resources.js";
+import {
+  type DesiredFlowControl,
+  type DesiredQueue,
+  type DesiredState,
+  ownerLabel,
+  ownershipId,
+  type ScheduleSpec,
+  schedulePrefix,
+} from "./desired.js";
+import type { RemoteFlowControl, RemoteQueue, RemoteSchedule, RemoteState } from "./remote.js";
+
+/** What happens to one resource. */
+export type SyncAction = "create" | "update" | "delete" | "unchanged";
+
+/** One field that differs between QStash and the code. */
+export interface FieldDiff {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+/** A schedule's fate. `spec` is what the code wants, `remote` what QStash holds. */
+export interface ScheduleChange {
+  kind: "schedule";
+  action: SyncAction;
+  id: string;
+  /** The job that declares it; absent for the ownership record. */
+  jobId?: string;
+  spec?: ScheduleSpec;
+  remote?: ScheduleSpec;
+  diff: readonly FieldDiff[];
+}
+
+/** A queue's fate. */
+export interface QueueChange {
+  kind: "queue";
+  action: SyncAction;
+  name: string;
+  desired?: DesiredQueue;
+  remote?: RemoteQueue;
+  diff: readonly FieldDiff[];
+}
+
+/** A flow-control key's fate: create and update pin its limits, delete unpins them. */
+export interface FlowControlChange {
+  kind: "flowControl";
+  action: SyncAction;
+  key: string;
+  desired?: DesiredFlowControl;
+  remote?: RemoteFlowControl;
+  diff: readonly FieldDiff[];
+}
+
+/** Any change. */
+export type SyncChange = ScheduleChange | QueueChange | FlowControlChange;
+
+/** Names this app and environment created; kept in QStash so prune knows what it may delete. */
+export interface Ownership {
+  queues: readonly string[];
+  flowControls: readonly string[];
+}
+
+/** What QStash has that this app and env do not own: reported, never changed. */
+export interface ForeignResources {
+  schedules: readonly string[];
+  queues: readonly string[];
+  flowControls: readonly string[];
+}
+
+/** The full plan `planSync` returns. */
+export interface SyncPlan {
+  app: string;
+  env: string;
+  /** Where the jobs are delivered (the ownership record lives under it). */
+  baseUrl: string;
+  schedules: readonly ScheduleChange[];
+  queues: readonly QueueChange[];
+  flowControls: readonly FlowControlChange[];
+  foreign: ForeignResources;
+  /** Declared resources another app or environment owns: left alone, and a reason to fail `--check`. */
+  conflicts: readonly string[];
+  /** The ownership record's id and the names it lists once the plan is applied (deletes included). */
+  ownership: { id: string; owned: Ownership };
+  summary: { create: number; update: number; delete: number; unchanged: number; foreign: number };
+}
+
+/** The ownership record: a never-firing (paused) yearly schedule whose body lists the names. */
+export function ownershipSpec(
+  desired: { app: string; env: string; baseUrl: string },
+  owned: Ownership,
+): ScheduleSpec {
+  return {
+    destination: `${desired.baseUrl}/_jobstash`,
+    cron: "0 0 1 1 *",
+    tz: "UTC",
+    method: "POST",
+    body: JSON.stringify({ jobstash: 1, queues: owned.queues, flowControls: owned.flowControls }),
+    headers: { "content-type": "application/json" },
+    retries: 0,
+    retryDelay: undefined,
+    timeout: undefined,
+    delay: undefined,
+    callback: undefined,
+    failureCallback: undefined,
+    queue: undefined,
+    flowControl: undefined,
+    labels: [ownerLabel(desired.app, desired.env)],
+    paused: true,
+  };
+}
+
+/** Parse an ownership record's body; anything unreadable owns nothing. */
+export function parseOwnership(body: string | undefined): Ownership {
+  try {
+    const parsed = JSON.parse(body ?? "") as { queues?: unknown; flowControls?: unknown };
+    const names = (value: unknown) =>
+      Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+    return { queues: names(parsed.queues), flowControls: names(parsed.flowControls) };
+  } catch {
+    return { queues: [], flowControls: [] };
+  }
+}
+
+const SCHEDULE_FIELDS: readonly (keyof ScheduleSpec)[] = [
+  "destination",
+  "cron",
+  "tz",
+  "method",
+  "body",
+  "headers",
+  "retries",
+  "retryDelay",
+  "timeout",
+  "delay",
+  "callback",
+  "failureCallback",
+  "queue",
+  "flowControl",
+  "labels",
+  "paused",
+];
+
+/** JSON with sorted keys, so objects compare by content whatever their key order. */
+function stable(value: unknown): string {
+  if (value === undefined) return "undefined";
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+/** Field-by-field differences between two schedules (empty when QStash already matches). */
+export function diffSchedule(from: ScheduleSpec, to: ScheduleSpec): FieldDiff[] {
+  return diffFields(SCHEDULE_FIELDS, from, to);
+}
+
+function diffFields<T extends object>(fields: readonly (keyof T)[], from: T, to: T): FieldDiff[] {
+  const out: FieldDiff[] = [];
+  for (const field of fields) {
+    let a: unknown = from[field];
+    let b: unknown = to[field];
+    // Labels are a set in QStash's filters; their order carries nothing.
+    if (field === "labels") {
+      a = [...(a as string[])].sort();
+      b = [...(b as string[])].sort();
+    }
+    if (stable(a) !== stable(b)) out.push({ field: String(field), from: from[field], to: to[field] });
+  }
+  return out;
+}
+
+const LIMIT_FIELDS: readonly (keyof FlowControlLimits)[] = ["parallelism", "rate", "period"];
+
+/**
+ * Compare the code with QStash and say what to create, update, delete or leave. Pure: no
+ * I/O, no clock. Deletes are listed whether or not the apply will prune, so a dry run shows
+ * the orphans; only resources this app and env own are ever planned for deletion.
+ *
+ * @example
+ * const plan = planSync(await desiredState(jobs, { env: "production" }), await loadRemote(client));
+ * if (plan.summary.create + plan.summary.update + plan.summary.delete > 0) process.exitCode = 1;
+ */
+export function planSync(desired: DesiredState, remote: RemoteState): SyncPlan {
+  const { app, env } = desired;
+  const label = ownerLabel(app, env);
+  const prefix = schedulePrefix(app, env);
+  const recordId = ownershipId(app, env);
+
+  // Every app's ownership record, so a name another app or env created is never taken over.
+  let ours: Ownership = { queues: [], flowControls: [] };
+  const claimedBy = { queues: new Map<string, string>(), flowControls: new Map<string, string>() };
+  for (const schedule of remote.schedules) {
+    if (!schedule.id.endsWith("._jobstash")) continue;
+    const owner = schedule.spec.labels.find((l) => l.startsWith("jobstash."));
+    if (!owner) continue;
+    const owned = parseOwnership(schedule.spec.body);
+    if (schedule.id === recordId && owner === label) {
+      ours = owned;
+      continue;
+    }
+    const who = owner.slice("jobstash.".length);
+    for (const name of owned.queues) claimedBy.queues.set(name, who);
+    for (const key of owned.flowControls) claimedBy.flowControls.set(key, who);
+  }
+
+  const conflicts: string[] = [];
+  const foreign = { schedules: [] as string[], queues: [] as string[], flowControls: [] as string[] };
+
+  // Queues.
+  const queues: QueueChange[] = [];
+  const remoteQueues = new Map(remote.queues.map((q) => [q.name, q]));
+  const wantedQueues = new Set<string>();
+  for (const queue of desired.queues) {
+    const other = claimedBy.queues.get(queue.name);
+    if (other && !ours.queues.includes(queue.name)) {
+      conflicts.push(`queue "${queue.name}" (${queue.declaredBy}) is owned by ${other}; left unchanged`);
+      continue;
+    }
+    wantedQueues.add(queue.name);
+    const current = remoteQueues.get(queue.name);
+    const diff = current
+      ? diffFields(["parallelism", "paused"], current, queue as unknown as RemoteQueue)
+      : [];
+    queues.push({
+      kind: "queue",
+      action: !current ? "create" : diff.length ? "update" : "unchanged",
+      name: queue.name,
+      desired: queue,
+      remote: current,
+      diff,
+    });
+  }
+  const ownedQueues = new Set(ours.queues);
+  for (const current of remote.queues) {
+    if (wantedQueues.has(current.name)) continue;
+    const declared = desired.queues.some((q) => q.name === current.name);
+    if (ownedQueues.has(current.name) && !declared) {
+      queues.push({ kind: "queue", action: "delete", name: current.name, remote: current, diff: [] });
+    } else if (!declared) {
+      foreign.queues.push(current.name);
+    }
+  }
+
+  // Flow-control keys.
+  const flowControls: FlowControlChange[] = [];
+  const remoteKeys = new Map(remote.flowControls.map((fc) => [fc.key, fc]));
+  const wantedKeys = new Set<string>();
+  for (const fc of desired.flowControls) {
+    const other = claimedBy.flowControls.get(fc.key);
+    if (other && !ours.flowControls.includes(fc.key)) {
+      conflicts.push(
+        `flow-control key "${fc.key}" (${fc.declaredBy.join(", ")}) is owned by ${other}; left unchanged`,
+      );
+      continue;
+    }
+    wantedKeys.add(fc.key);
+    const current = remoteKeys.get(fc.key);
+    const diff = current ? diffFields(LIMIT_FIELDS, current, fc) : [];
+    flowControls.push({
+      kind: "flowControl",
+      action: !current ? "create" : diff.length ? "update" : "unchanged",
+      key: fc.key,
+      desired: fc,
+      remote: current,
+      diff,
+    });
+  }
+  const ownedKeys = new Set(ours.flowControls);
+  for (const current of remote.flowControls) {
+    if (wantedKeys.has(current.key)) continue;
+    if (ownedKeys.has(current.key) && !desired.flowControls.some((fc) => fc.key === current.key)) {
+      flowControls.push({
+        kind: "flowControl",
+        action: "delete",
+        key: current.key,
+        remote: current,
+        diff: [],
+      });
+    } else if (!desired.flowControls.some((fc) => fc.key === current.key)) {
+      foreign.flowControls.push(current.key);
+    }
+  }
+
+  // The record lists what stays owned after this plan: what the code wants, plus owned
+  // names whose delete is planned (dropped by apply once the delete succeeds).
+  const owned: Ownership = {
+    queues: [
+      ...new Set([...wantedQueues, ...queues.filter((q) => q.action === "delete").map((q) => q.name)]),
+    ].sort(),
+    flowControls: [
+      ...new Set([...wantedKeys, ...flowControls.filter((f) => f.action === "delete").map((f) => f.key)]),
+    ].sort(),
+  };
+  const wantedSchedules = new Map(desired.schedules.map((s) => [s.id, s]));
+  const remoteSchedules = new Map<string, RemoteSchedule>(remote.schedules.map((s) => [s.id, s]));
+  // With nothing left to own, the record is an owned schedule the code no longer wants:
+  // deleted under --prune like any other.
+  if (owned.queues.length + owned.flowControls.length > 0) {
+    wantedSchedules.set(recordId, { id: recordId, spec: ownershipSpec(desired, owned) });
+  }
+
+  // Schedules.
+  const schedules: ScheduleChange[] = [];
+  for (const want of wantedSchedules.values()) {
+    const current = remoteSchedules.get(want.id);
+    const diff = current ? diffFields(SCHEDULE_FIELDS, current.spec, want.spec) : [];
+    schedules.push({
+      kind: "schedule",
+      action: !current ? "create" : diff.length ? "update" : "unchanged",
+      id: want.id,
+      ...(want.jobId !== undefined && { jobId: want.jobId }),
+      spec: want.spec,
+      remote: current?.spec,
+      diff,
+    });
+  }
+  for (const current of remote.schedules) {
+    if (wantedSchedules.has(current.id)) continue;
+    if (current.id.startsWith(prefix) && current.spec.labels.includes(label)) {
+      schedules.push({ kind: "schedule", action: "delete", id: current.id, remote: current.spec, diff: [] });
+    } else {
+      foreign.schedules.push(current.id);
+    }
+  }
+
+  const all: SyncChange[] = [...schedules, ...queues, ...flowControls];
+  const count = (action: SyncAction) => all.filter((c) => c.action === action).length;
+  return {
+    app,
+    env,
+    baseUrl: desired.baseUrl,
+    schedules: schedules.sort(byAction((s) => s.id)),
+    queues: queues.sort(byAction((q) => q.name)),
+    flowControls: flowControls.sort(byAction((f) => f.key)),
+    foreign,
+    conflicts,
+    ownership: { id: recordId, owned },
+    summary: {
+      create: count("create"),
+      update: count("update"),
+      delete: count("delete"),
+      unchanged: count("unchanged"),
+      foreign: foreign.schedules.length + foreign.queues.length + foreign.flowControls.length,
+    },
+  };
+}
+
+const ORDER: Record<SyncAction, number> = { create: 0, update: 1, delete: 2, unchanged: 3 };
+
+function byAction<T extends { action: SyncAction }>(name: (t: T) => string) {
+  return (a: T, b: T) =>
+    ORDER[a.action] - ORDER[b.action] || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
+}
+
+/** Whether QStash differs from the code (what `jobstash sync --check` fails on). */
+export function hasDrift(plan: SyncPlan): boolean {
+  return plan.summary.create + plan.summary.update + plan.summary.delete > 0 || plan.conflicts.length > 0;
+}

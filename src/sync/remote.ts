@@ -1,0 +1,173 @@
+import type { Client } from "@upstash/qstash";
+import { lowerCaseHeaders, normalizeFlowControl, type ScheduleSpec } from "./desired.js";
+
+/** A schedule as QStash holds it. */
+export interface RemoteSchedule {
+  id: string;
+  spec: ScheduleSpec;
+}
+
+/** A queue as QStash holds it. */
+export interface RemoteQueue {
+  name: string;
+  parallelism: number;
+  paused: boolean;
+  /** Messages not yet delivered. */
+  lag: number;
+}
+
+/** A flow-control key as QStash holds it; only pinned limits are sync's business. */
+export interface RemoteFlowControl {
+  key: string;
+  /** Set when parallelism is pinned. */
+  parallelism?: number;
+  /** Set when the rate is pinned. */
+  rate?: number;
+  period?: number;
+}
+
+/** What QStash currently holds, across every app and environment of the account. */
+export interface RemoteState {
+  schedules: readonly RemoteSchedule[];
+  queues: readonly RemoteQueue[];
+  flowControls: readonly RemoteFlowControl[];
+}
+
+/** The QStash calls sync makes, narrowed from the official `Client` so tests can count or fake them. */
+export type SyncClient = Pick<Client, "schedules" | "queue" | "flowControl" | "http">;
+
+/** Options of {@link loadRemote}. */
+export interface LoadRemoteOptions {
+  /**
+   * Flow-control keys to look up one by one when the server has no list endpoint
+   * (`GET /v2/flowControl`). Pass the keys the code declares.
+   * @default []
+   */
+  flowControlKeys?: readonly string[];
+}
+
+interface RawSchedule {
+  scheduleId: string;
+  cron: string;
+  destination: string;
+  method?: string;
+  header?: Record<string, string[]>;
+  body?: string;
+  bodyBase64?: string;
+  retries?: number;
+  retryDelayExpression?: string;
+  timeout?: number;
+  delay?: number;
+  callback?: string;
+  failureCallback?: string;
+  queueName?: string;
+  flowControlKey?: string;
+  parallelism?: number;
+  rate?: number;
+  period?: number;
+  label?: string;
+  labels?: string[];
+  isPaused?: boolean;
+}
+
+interface RawFlowControl {
+  flowControlKey: string;
+  parallelismMax?: number;
+  rateMax?: number;
+  ratePeriod?: number;
+  isPinnedParallelism?: boolean;
+  isPinnedRate?: boolean;
+}
+
+/** Turn QStash's schedule object into the shape the planner compares. */
+export function remoteSchedule(raw: RawSchedule): RemoteSchedule {
+  const match = /^(?:CRON_TZ|TZ)=(\S+)\s+(.*)$/.exec(raw.cron.trim());
+  const body =
+    raw.body ?? (raw.bodyBase64 ? Buffer.from(raw.bodyBase64, "base64").toString("utf8") : undefined);
+  return {
+    id: raw.scheduleId,
+    spec: {
+      destination: raw.destination,
+      cron: (match ? match[2]! : raw.cron).trim().replace(/\s+/g, " "),
+      tz: match ? match[1]! : "UTC",
+      method: raw.method ?? "POST",
+      body: body === "" ? undefined : body,
+      headers: lowerCaseHeaders(raw.header ?? {}),
+      retries: raw.retries ?? 3,
+      retryDelay: raw.retryDelayExpression || undefined,
+      timeout: raw.timeout || undefined,
+      delay: raw.delay || undefined,
+      callback: raw.callback || undefined,
+      failureCallback: raw.failureCallback || undefined,
+      queue: raw.queueName || undefined,
+      flowControl: raw.flowControlKey
+        ? normalizeFlowControl({
+            key: raw.flowControlKey,
+            parallelism: raw.parallelism,
+            rate: raw.rate,
+            period: raw.period,
+          })
+        : undefined,
+      labels: raw.labels ?? (raw.label ? [raw.label] : []),
+      paused: raw.isPaused ?? false,
+    },
+  };
+}
+
+function remoteFlowControl(raw: RawFlowControl): RemoteFlowControl {
+  return {
+    key: raw.flowControlKey,
+    ...(raw.isPinnedParallelism && raw.parallelismMax ? { parallelism: raw.parallelismMax } : {}),
+    ...(raw.isPinnedRate && raw.rateMax ? { rate: raw.rateMax, period: raw.ratePeriod || 1 } : {}),
+  };
+}
+
+function status(error: unknown): number | undefined {
+  return (error as { status?: number })?.status;
+}
+
+/**
+ * Read what QStash holds: one list call per resource kind. Flow-control keys come from
+ * `GET /v2/flowControl` (not wrapped by the SDK yet, so it goes through the client's own
+ * requester); a server without it is asked key by key for `flowControlKeys`.
+ *
+ * @example
+ * const remote = await loadRemote(new Client({ token }), { flowControlKeys: ["mail-api"] });
+ */
+export async function loadRemote(client: SyncClient, options: LoadRemoteOptions = {}): Promise<RemoteState> {
+  const [schedules, queues, flowControls] = await Promise.all([
+    client.schedules.list(),
+    client.queue().list(),
+    listFlowControls(client, options.flowControlKeys ?? []),
+  ]);
+  return {
+    schedules: (schedules as unknown as RawSchedule[]).map(remoteSchedule),
+    queues: queues.map((q) => ({
+      name: q.name,
+      parallelism: q.parallelism ?? 1,
+      paused: q.paused ?? false,
+      lag: q.lag ?? 0,
+    })),
+    flowControls: flowControls.map(remoteFlowControl).filter((fc) => fc.parallelism || fc.rate),
+  };
+}
+
+async function listFlowControls(client: SyncClient, keys: readonly string[]): Promise<RawFlowControl[]> {
+  try {
+    const list = await client.http.request<RawFlowControl[]>({ path: ["v2", "flowControl"], method: "GET" });
+    if (Array.isArray(list)) return list;
+  } catch (error) {
+    if (status(error) !== 404 && status(error) !== 405) throw error;
+  }
+  const found = await Promise.all(
+    [...new Set(keys)].map(async (key) => {
+      try {
+        return (await client.flowControl.get(key)) as RawFlowControl;
+      } catch (error) {
+        if (status(error) === 404) return undefined;
+        throw error;
+      }
+    }),
+  );
+  return found.filter((fc): fc is RawFlowControl => fc !== undefined);
+}
