@@ -9,7 +9,12 @@ interface Command {
   load: () => Promise<{ run(argv: string[]): Promise<number | undefined> }>;
 }
 
-const commands: Record<string, Command> = {};
+const commands: Record<string, Command> = {
+  sync: {
+    summary: "Make QStash schedules, queues and flow-control keys match the code",
+    load: () => import("./sync.js"),
+  },
+};
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);

@@ -26,6 +26,8 @@ export interface SyncOptions {
   concurrency?: number;
   /** Retries per call on 429 / 5xx / network errors. @default 5 */
   retries?: number;
+  /** Called with the plan before anything is written (and on a dry run). */
+  onPlan?: (plan: SyncPlan) => void;
   /** Progress of the apply. */
   onProgress?: (progress: { done: number; total: number }) => void;
 }
@@ -71,6 +73,7 @@ export async function syncJobstash(jobstash: AnyJobstash, options: SyncOptions =
   const remote = await loadRemote(client, { flowControlKeys: desired.flowControls.map((fc) => fc.key) });
   const plan = planSync(desired, remote);
   const drift = hasDrift(plan);
+  options.onPlan?.(plan);
   if (options.dryRun) return { desired, plan, drift };
   const report = await applySync(plan, { ...options, client });
   return { desired, plan, drift, report };
