@@ -11,5 +11,6 @@ export const frameworkName = "nextjs";
  */
 export function serve(jobs: AnyJobstash) {
   const handler = createHandler(jobs);
+  // biome-ignore lint/correctness/noComponentHookFactories: POST is Next's route-handler name, not a component.
   return Object.assign(nodeHandler(handler), { POST: (request: Request) => handler(request) });
 }

@@ -75,9 +75,12 @@ export function createHandler(jobstash: AnyJobstash): Handler {
         if (error instanceof SignatureFailure) throw new HttpFailure(401, "UNAUTHORIZED", error.message);
         throw error;
       }
-      // The URL QStash signed must be this job's public URL: a token for one job (or one
-      // host) cannot be replayed against another.
-      const expected = `${baseUrl}/${rawId}${url.search}`;
+      // The URL QStash signed must be the one trigger published to: a token for one job (or
+      // host) cannot be replayed against another. It is rebuilt from the id and the callback
+      // marker alone, because frameworks add their own query parameters (Next.js's Edge
+      // runtime appends the route params).
+      const marker = url.searchParams.get("callback");
+      const expected = `${baseUrl}/${rawId}${marker === null ? "" : `?callback=${encodeURIComponent(marker)}`}`;
       if (claims.sub !== expected) {
         throw new HttpFailure(
           401,
@@ -93,7 +96,6 @@ export function createHandler(jobstash: AnyJobstash): Handler {
           `no job "${jobId}" here; known jobs: ${[...jobstash.jobs.keys()].join(", ") || "(none)"}`,
         );
       }
-      const marker = url.searchParams.get("callback");
       const waitUntil = executionContext
         ? executionContext.waitUntil.bind(executionContext)
         : floating(logger);

@@ -70,6 +70,17 @@ describe.each([
       expect(await response.text()).toBe("");
     });
 
+    it("ignores query parameters a framework adds to the URL (Next.js Edge adds route params)", async () => {
+      const { handler } = createFixture();
+      const request = delivery(url("greet"), { name: "Ada" });
+      const withParams = new Request(`${url("greet")}?job=greet&x=1`, {
+        method: "POST",
+        headers: request.headers,
+        body: await request.text(),
+      });
+      expect((await handler(withParams)).status).toBe(200);
+    });
+
     it("routes on the last path segment, whatever the mount and a trailing slash", async () => {
       const { handler } = createFixture();
       const request = delivery(url("greet"), { name: "Ada" });

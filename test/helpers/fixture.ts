@@ -1,6 +1,6 @@
 import { createHandler, createJobstash, defineJob, NonRetryableError, RetryAfterError } from "jobstash";
 import { z } from "zod";
-import { BASE, KEYS } from "./keys.js";
+import { BASE, KEYS } from "./keys";
 
 export { BASE };
 

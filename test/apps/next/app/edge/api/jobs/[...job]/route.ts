@@ -1,0 +1,8 @@
+import { fixtureRoute } from "../../../../../fixture-route";
+
+export const runtime = "edge";
+
+const { handler, report } = fixtureRoute();
+
+export const { POST } = handler;
+export const PUT = (request: Request) => Response.json(report(request.url));
