@@ -3,6 +3,7 @@ import { defineConfig } from "tsup";
 // Every public entry lives here; package.json "exports" mirrors it (checked by test/package.test.ts).
 export const entries = {
   index: "src/index.ts",
+  "dev-server/index": "src/dev-server/index.ts",
 } as const;
 
 export default defineConfig([
