@@ -10,6 +10,7 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  dev: { summary: "Run a QStash-compatible server locally", load: () => import("./dev.js") },
   sync: {
     summary: "Make QStash schedules, queues and flow-control keys match the code",
     load: () => import("./sync.js"),
