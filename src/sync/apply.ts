@@ -250,7 +250,17 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
       ...(want.parallelism !== undefined && { parallelism: want.parallelism }),
       ...(want.rate !== undefined && { rate: want.rate, period: want.period ?? 1 }),
     };
-    await call(() => client.flowControl.pin(change.key, pin));
+    try {
+      await call(() => client.flowControl.pin(change.key, pin));
+    } catch (error) {
+      // QStash may only know a key once a message has used it; that is not a failed deploy.
+      if (statusOf(error) === 404 && change.action === "create") {
+        throw new Skip(
+          "QStash does not know this key until a message uses it; run sync again after the first one",
+        );
+      }
+      throw error;
+    }
     // A limit dropped from the code must stop being pinned, not linger at its old value.
     const unpin = {
       parallelism: want.parallelism === undefined && change.remote?.parallelism !== undefined,

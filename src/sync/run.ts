@@ -26,6 +26,8 @@ export interface SyncOptions {
   concurrency?: number;
   /** Retries per call on 429 / 5xx / network errors. @default 5 */
   retries?: number;
+  /** First retry delay in ms when QStash gives no reset time. @default 200 */
+  minRetryDelay?: number;
   /** Called with the plan before anything is written (and on a dry run). */
   onPlan?: (plan: SyncPlan) => void;
   /** Progress of the apply. */
