@@ -90,6 +90,29 @@ export function waitFor(error: unknown, now = Date.now()): number | undefined {
   return Math.min(Math.max(ms, 0), 60_000);
 }
 
+/**
+ * Run one QStash call, retrying 429, 5xx and network errors: waiting what QStash asked for
+ * when it says, else doubling from `minRetryDelay`.
+ */
+export function withRetry<T>(
+  fn: () => Promise<T>,
+  options: { retries?: number; minRetryDelay?: number; onRetry?: () => void } = {},
+): Promise<T> {
+  const minDelay = options.minRetryDelay ?? 200;
+  return pRetry(fn, {
+    retries: options.retries ?? 5,
+    minTimeout: 0,
+    maxTimeout: 0,
+    randomize: false,
+    shouldRetry: ({ error }) => transient(error),
+    onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+      if (retriesLeft <= 0 || !transient(error)) return;
+      options.onRetry?.();
+      await sleep(waitFor(error) ?? minDelay * 2 ** (attemptNumber - 1));
+    },
+  });
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Run tasks with at most `limit` in flight. */
@@ -132,23 +155,12 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
   const minDelay = options.minRetryDelay ?? 200;
 
   const call = (fn: () => Promise<unknown>) =>
-    pRetry(
-      async () => {
+    withRetry(
+      () => {
         report.writes++;
-        await fn();
+        return fn();
       },
-      {
-        retries: options.retries ?? 5,
-        minTimeout: 0,
-        maxTimeout: 0,
-        randomize: false,
-        shouldRetry: ({ error }) => transient(error),
-        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-          if (retriesLeft <= 0 || !transient(error)) return;
-          report.retried++;
-          await sleep(waitFor(error) ?? minDelay * 2 ** (attemptNumber - 1));
-        },
-      },
+      { retries: options.retries, minRetryDelay: minDelay, onRetry: () => report.retried++ },
     );
 
   const recordId = plan.ownership.id;
@@ -290,9 +302,11 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
       const spec = ownershipSpec(plan, owned);
       if (!record?.remote || diffSchedule(record.remote, spec).length > 0) {
         await createSchedule(recordId, spec, record?.remote);
+        (record?.remote ? report.updated : report.created).push(`schedule ${recordId}`);
       }
     } else if (record?.remote && options.prune) {
       await call(() => client.schedules.delete(recordId));
+      report.deleted.push(`schedule ${recordId}`);
     }
   } catch (error) {
     report.failed.push({ name: `schedule ${recordId}`, error: (error as Error).message });

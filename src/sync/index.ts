@@ -41,4 +41,4 @@ export {
   type RemoteState,
   type SyncClient,
 } from "./remote.js";
-export { type SyncOptions, type SyncResult, syncJobstash } from "./run.js";
+export { type SyncOptions, SyncReadError, type SyncResult, syncJobstash } from "./run.js";

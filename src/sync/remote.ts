@@ -44,6 +44,8 @@ export interface LoadRemoteOptions {
    * @default []
    */
   flowControlKeys?: readonly string[];
+  /** Wraps each read, e.g. to retry it. @default calls it once */
+  read?: <T>(call: () => Promise<T>) => Promise<T>;
 }
 
 interface RawSchedule {
@@ -135,10 +137,11 @@ function status(error: unknown): number | undefined {
  * const remote = await loadRemote(new Client({ token }), { flowControlKeys: ["mail-api"] });
  */
 export async function loadRemote(client: SyncClient, options: LoadRemoteOptions = {}): Promise<RemoteState> {
+  const read = options.read ?? (<T>(call: () => Promise<T>) => call());
   const [schedules, queues, flowControls] = await Promise.all([
-    client.schedules.list(),
-    client.queue().list(),
-    listFlowControls(client, options.flowControlKeys ?? []),
+    read(() => client.schedules.list()),
+    read(() => client.queue().list()),
+    listFlowControls(client, options.flowControlKeys ?? [], read),
   ]);
   return {
     schedules: (schedules as unknown as RawSchedule[]).map(remoteSchedule),
@@ -152,9 +155,15 @@ export async function loadRemote(client: SyncClient, options: LoadRemoteOptions 
   };
 }
 
-async function listFlowControls(client: SyncClient, keys: readonly string[]): Promise<RawFlowControl[]> {
+async function listFlowControls(
+  client: SyncClient,
+  keys: readonly string[],
+  read: NonNullable<LoadRemoteOptions["read"]>,
+): Promise<RawFlowControl[]> {
   try {
-    const list = await client.http.request<RawFlowControl[]>({ path: ["v2", "flowControl"], method: "GET" });
+    const list = await read(() =>
+      client.http.request<RawFlowControl[]>({ path: ["v2", "flowControl"], method: "GET" }),
+    );
     if (Array.isArray(list)) return list;
   } catch (error) {
     if (status(error) !== 404 && status(error) !== 405) throw error;
@@ -162,7 +171,7 @@ async function listFlowControls(client: SyncClient, keys: readonly string[]): Pr
   const found = await Promise.all(
     [...new Set(keys)].map(async (key) => {
       try {
-        return (await client.flowControl.get(key)) as RawFlowControl;
+        return (await read(() => client.flowControl.get(key))) as RawFlowControl;
       } catch (error) {
         if (status(error) === 404) return undefined;
         throw error;

@@ -1,10 +1,19 @@
 import { Client } from "@upstash/qstash";
 import type { EnvSource } from "../config.js";
 import { type AnyJobstash, internals } from "../jobstash.js";
-import { type ApplyReport, applySync } from "./apply.js";
+import { type ApplyReport, applySync, withRetry } from "./apply.js";
 import { type DesiredState, desiredState, SyncValidationError } from "./desired.js";
 import { hasDrift, planSync, type SyncPlan } from "./plan.js";
 import { loadRemote, type SyncClient } from "./remote.js";
+
+/** QStash could not be read (after retries); nothing was written. */
+export class SyncReadError extends Error {
+  readonly exitCode = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SyncReadError";
+  }
+}
 
 /** Options of {@link syncJobstash}. */
 export interface SyncOptions {
@@ -55,9 +64,11 @@ export async function syncJobstash(jobstash: AnyJobstash, options: SyncOptions =
   const bindings = options.bindings ?? process.env;
   let client = options.client;
   const problems: string[] = [];
+  let qstashUrl: string | undefined;
   if (!client) {
     try {
       const { url, token } = internals(jobstash).config(bindings).qstash();
+      qstashUrl = url;
       client = new Client({ baseUrl: url, token, retry: false });
     } catch (error) {
       problems.push((error as Error).message);
@@ -72,7 +83,20 @@ export async function syncJobstash(jobstash: AnyJobstash, options: SyncOptions =
   }
   if (problems.length || !client) throw new SyncValidationError(problems);
 
-  const remote = await loadRemote(client, { flowControlKeys: desired.flowControls.map((fc) => fc.key) });
+  let remote: Awaited<ReturnType<typeof loadRemote>>;
+  try {
+    remote = await loadRemote(client, {
+      flowControlKeys: desired.flowControls.map((fc) => fc.key),
+      read: (call) => withRetry(call, options),
+    });
+  } catch (error) {
+    throw new SyncReadError(
+      `could not read QStash${qstashUrl ? ` at ${qstashUrl}` : ""}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
   const plan = planSync(desired, remote);
   const drift = hasDrift(plan);
   options.onPlan?.(plan);

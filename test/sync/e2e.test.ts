@@ -101,6 +101,7 @@ describe("jobstash sync against the dev server", () => {
       "flow-control key mail-api",
       "flow-control key smtp",
       "queue reports",
+      "schedule acme.development._jobstash",
       "schedule acme.development.cleanup.0",
       "schedule acme.development.report.daily",
       "schedule acme.development.report.hourly",
