@@ -227,7 +227,7 @@ async function main() {
   const port = await freePort();
   const dev = spawn(
     process.execPath,
-    [join(here, "../dist/cli/index.js"), "dev", "--port", String(port), "--quiet"],
+    [join(here, "../dist/cli/index.js"), "dev", "--port", String(port), "--quiet", "--no-sync"],
     {
       stdio: ["ignore", "pipe", "inherit"],
     },

@@ -16,6 +16,8 @@ Options:
       --host <addr>      Address to bind (default: 127.0.0.1)
       --retry-scale <x>  Multiply retry delays, e.g. 0.01 for fast retries (default: 1)
   -q, --quiet            Do not print one line per message event
+  -c, --config <file>    Registry to sync on start (default: jobstash.config.ts if present)
+      --no-sync          Do not sync schedules, queues and flow-control keys on start
   -h, --help             Show this help`;
 
 export interface StartDevOptions {
@@ -60,7 +62,15 @@ export function formatEvent(e: LifecycleEvent): string {
 }
 
 export async function run(argv: string[]): Promise<number | undefined> {
-  let values: { port?: string; host?: string; "retry-scale"?: string; quiet?: boolean; help?: boolean };
+  let values: {
+    port?: string;
+    host?: string;
+    "retry-scale"?: string;
+    quiet?: boolean;
+    config?: string;
+    "no-sync"?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -69,6 +79,8 @@ export async function run(argv: string[]): Promise<number | undefined> {
         host: { type: "string" },
         "retry-scale": { type: "string" },
         quiet: { type: "boolean", short: "q" },
+        config: { type: "string", short: "c" },
+        "no-sync": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -111,6 +123,10 @@ export async function run(argv: string[]): Promise<number | undefined> {
       "",
     ].join("\n"),
   );
+  if (!values["no-sync"]) {
+    const { syncOnStart } = await import("./dev-sync.js");
+    await syncOnStart({ config: values.config, url: listening.url, log: (line) => console.log(line) });
+  }
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       console.log(`jobstash dev: ${signal}, shutting down`);

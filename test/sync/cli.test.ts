@@ -112,3 +112,45 @@ describe("jobstash sync (CLI)", () => {
     expect(unknown.code).toBe(2);
   });
 });
+
+describe("jobstash dev", () => {
+  it("syncs the registry into the fresh local server on start", async () => {
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(QSTASH_|JOBSTASH_|SYNC_TEST_)/.test(k)),
+    );
+    const child = spawn(process.execPath, [CLI, "dev", "--port", "0", "--quiet"], {
+      cwd: FIXTURES,
+      env: {
+        ...clean,
+        NO_COLOR: "1",
+        JOBSTASH_BASE_URL: "http://127.0.0.1:9/api/jobs",
+      } as unknown as NodeJS.ProcessEnv,
+    });
+    try {
+      let output = "";
+      const synced = new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (c) => {
+          output += c;
+          if (output.includes("jobstash dev: synced")) resolve();
+        });
+        child.on("exit", (code) => reject(new Error(`jobstash dev exited with ${code}:\n${output}`)));
+      });
+      await Promise.race([
+        synced,
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`no sync within 10 s:\n${output}`)), 10_000),
+        ),
+      ]);
+      expect(output).toContain("jobstash dev: synced (4 created, 0 updated)");
+      const url = /QSTASH_URL=(\S+)/.exec(output)![1]!;
+      const client = new Client({ baseUrl: url, token: DEFAULT_DEV_USER.token });
+      expect((await client.schedules.list()).map((s) => s.scheduleId).sort()).toEqual([
+        "cli-app.development._jobstash",
+        "cli-app.development.digest.daily",
+        "cli-app.development.extra.0",
+      ]);
+    } finally {
+      child.kill("SIGTERM");
+    }
+  });
+});
