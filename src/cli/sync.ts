@@ -78,7 +78,12 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
   try {
     mod = (await jiti.import(file)) as Record<string, unknown>;
   } catch (error) {
-    throw new CliError(`could not load ${file}: ${(error as Error).message}`, 1);
+    // A bad declaration (cron, time zone, schedule input, key limits) is the user's to fix: exit 2.
+    const name = (error as Error)?.name;
+    throw new CliError(
+      `could not load ${file}: ${(error as Error).message}`,
+      name === "ConfigError" || name === "InvalidPayloadError" ? 2 : 1,
+    );
   }
   const candidates = [mod.default, ...Object.values(mod)];
   const found = candidates.find(isJobstash);
@@ -146,7 +151,8 @@ export async function run(argv: string[]): Promise<number | undefined> {
 
   const jobstash = await loadConfig(values.config);
   const planOnly = Boolean(values["dry-run"] || values.check);
-  const progress = !values.json && process.stderr.isTTY;
+  const tty = Boolean(process.stderr.isTTY);
+  let reported = 0;
   let result: SyncResult;
   try {
     result = await syncJobstash(jobstash, {
@@ -160,12 +166,16 @@ export async function run(argv: string[]): Promise<number | undefined> {
       onPlan: (plan) => {
         if (!values.json) console.log(formatPlan(plan, { prune: values.prune }));
       },
-      onProgress: progress
-        ? ({ done, total }) => {
-            if (total >= 20)
-              process.stderr.write(`\r  applying ${done}/${total}${done === total ? "\n" : ""}`);
-          }
-        : undefined,
+      // Long runs only: a live line on a terminal, a line per quarter in CI logs.
+      onProgress: ({ done, total }) => {
+        if (values.json || total < 20) return;
+        if (tty) {
+          process.stderr.write(`\r  applying ${done}/${total}${done === total ? "\n" : ""}`);
+        } else if (total >= 100 && Math.floor((done * 4) / total) > reported) {
+          reported = Math.floor((done * 4) / total);
+          process.stderr.write(`  applying ${done}/${total}\n`);
+        }
+      },
     });
   } catch (error) {
     if (error instanceof SyncApplyError) {

@@ -93,6 +93,9 @@ export function waitFor(error: unknown, now = Date.now()): number | undefined {
 /**
  * Run one QStash call, retrying 429, 5xx and network errors: waiting what QStash asked for
  * when it says, else doubling from `minRetryDelay`.
+ *
+ * @example
+ * const schedules = await withRetry(() => client.schedules.list(), { retries: 3 });
  */
 export function withRetry<T>(
   fn: () => Promise<T>,

@@ -113,6 +113,9 @@ function isProduction(env: string): boolean {
 /**
  * Hosts that name one deployment rather than the app: schedules pointing there keep firing
  * at an old build (or at nothing once it is deleted).
+ *
+ * @example
+ * perDeploymentHost("acme-git-main-team.vercel.app"); // "a Vercel deployment or preview host"
  */
 export function perDeploymentHost(host: string): string | undefined {
   if (/\.vercel\.app$/i.test(host) && /-git-|-[a-z0-9]{9}(-[a-z0-9-]+)?\.vercel\.app$/i.test(host)) {
@@ -123,7 +126,12 @@ export function perDeploymentHost(host: string): string | undefined {
   return undefined;
 }
 
-/** The ownership label every schedule this app and env owns carries. Env names have no dots, so it parses back unambiguously. */
+/**
+ * The ownership label every schedule this app and env owns carries. Env names have no dots, so it parses back unambiguously.
+ *
+ * @example
+ * ownerLabel("acme", "production"); // "jobstash.acme.production"
+ */
 export function ownerLabel(app: string, env: string): string {
   return `jobstash.${app}.${env}`;
 }
@@ -136,6 +144,9 @@ export function schedulePrefix(app: string, env: string): string {
 /**
  * Id of the schedule that records which queues and flow-control keys this app and env
  * created. A job id cannot start with "_", so it never collides with a job's schedule.
+ *
+ * @example
+ * ownershipId("acme", "production"); // "acme.production._jobstash"
  */
 export function ownershipId(app: string, env: string): string {
   return `${schedulePrefix(app, env)}_jobstash`;

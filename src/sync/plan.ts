@@ -354,7 +354,12 @@ function byAction<T extends { action: SyncAction }>(name: (t: T) => string) {
     ORDER[a.action] - ORDER[b.action] || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
 }
 
-/** Whether QStash differs from the code (what `jobstash sync --check` fails on). */
+/**
+ * Whether QStash differs from the code (what `jobstash sync --check` fails on).
+ *
+ * @example
+ * if (hasDrift(planSync(desired, remote))) process.exitCode = 1;
+ */
 export function hasDrift(plan: SyncPlan): boolean {
   return plan.summary.create + plan.summary.update + plan.summary.delete > 0 || plan.conflicts.length > 0;
 }

@@ -108,6 +108,11 @@ describe("jobstash sync (CLI)", () => {
     const missing = await sync(["--config", "nope.config.ts"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("nope.config.ts not found");
+    const badCron = await sync(["--dry-run"], { SYNC_TEST_CRON: "61 * * * *" });
+    expect(badCron.code).toBe(2);
+    expect(badCron.stderr).toMatch(
+      /defineJob\("digest"\): schedules\[0\]\.cron "61 \* \* \* \*" is not a valid cron expression: minute 61 is out of range/,
+    );
     const unknown = await sync(["--bogus"]);
     expect(unknown.code).toBe(2);
   });
