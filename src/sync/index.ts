@@ -4,6 +4,7 @@ export {
   applySync,
   type SkippedChange,
   SyncApplyError,
+  withRetry,
 } from "./apply.js";
 export {
   type DesiredFlowControl,

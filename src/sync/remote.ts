@@ -1,5 +1,6 @@
 import type { Client } from "@upstash/qstash";
 import { lowerCaseHeaders, normalizeFlowControl, type ScheduleSpec } from "./desired.js";
+import { parseOwnership } from "./plan.js";
 
 /** A schedule as QStash holds it. */
 export interface RemoteSchedule {
@@ -138,13 +139,20 @@ function status(error: unknown): number | undefined {
  */
 export async function loadRemote(client: SyncClient, options: LoadRemoteOptions = {}): Promise<RemoteState> {
   const read = options.read ?? (<T>(call: () => Promise<T>) => call());
+  const listed = read(() => client.schedules.list()) as Promise<unknown> as Promise<RawSchedule[]>;
+  // Without a list endpoint, keys are looked up by name: the declared ones and every key an
+  // ownership record lists, so a key removed from the code can still be found and unpinned.
+  const recorded = async () =>
+    (await listed)
+      .filter((s) => s.scheduleId.endsWith("._jobstash"))
+      .flatMap((s) => parseOwnership(remoteSchedule(s).spec.body).flowControls);
   const [schedules, queues, flowControls] = await Promise.all([
-    read(() => client.schedules.list()),
+    listed,
     read(() => client.queue().list()),
-    listFlowControls(client, options.flowControlKeys ?? [], read),
+    listFlowControls(client, options.flowControlKeys ?? [], read, recorded),
   ]);
   return {
-    schedules: (schedules as unknown as RawSchedule[]).map(remoteSchedule),
+    schedules: schedules.map(remoteSchedule),
     queues: queues.map((q) => ({
       name: q.name,
       parallelism: q.parallelism ?? 1,
@@ -159,6 +167,7 @@ async function listFlowControls(
   client: SyncClient,
   keys: readonly string[],
   read: NonNullable<LoadRemoteOptions["read"]>,
+  recorded: () => Promise<string[]>,
 ): Promise<RawFlowControl[]> {
   try {
     const list = await read(() =>
@@ -169,7 +178,7 @@ async function listFlowControls(
     if (status(error) !== 404 && status(error) !== 405) throw error;
   }
   const found = await Promise.all(
-    [...new Set(keys)].map(async (key) => {
+    [...new Set([...keys, ...(await recorded())])].map(async (key) => {
       try {
         return (await read(() => client.flowControl.get(key))) as RawFlowControl;
       } catch (error) {
