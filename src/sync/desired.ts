@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { CronExpressionParser } from "cron-parser";
 import type { EnvSource } from "../config.js";
@@ -33,6 +34,32 @@ export interface ScheduleSpec {
   flowControl: FlowControlLimits | undefined;
   labels: readonly string[];
   paused: boolean;
+}
+
+/**
+ * Forwarded header holding a hash of the rest of the schedule. Fields QStash does not echo
+ * back (the schedule object has no `timeout` in the SDK's type) are compared through it, so a
+ * no-op run stays a no-op against such a server and a real change is still seen.
+ */
+export const FINGERPRINT_HEADER = "jobstash-sync";
+
+/** JSON with sorted keys, so objects compare by content whatever their key order. */
+export function stable(value: unknown): string {
+  if (value === undefined) return "undefined";
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+/** Hash of everything in a spec but the fingerprint itself. */
+export function fingerprint(spec: ScheduleSpec): string {
+  const { [FINGERPRINT_HEADER]: _, ...headers } = spec.headers;
+  return createHash("sha256")
+    .update(stable({ ...spec, headers, labels: [...spec.labels].sort() }))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 /** A schedule the code wants, with its deterministic QStash id. */
@@ -237,28 +264,26 @@ export async function desiredState(
         problems.push((error as Error).message);
         continue;
       }
-      schedules.push({
-        id: `${schedulePrefix(app, env)}${job.id}.${schedule.id}`,
-        jobId: job.id,
-        spec: {
-          destination: request.url,
-          cron: schedule.cron,
-          tz: schedule.tz,
-          method: "POST",
-          body: schedule.input === undefined ? undefined : JSON.stringify(schedule.input),
-          headers: lowerCaseHeaders({ "Content-Type": "application/json", ...request.headers }),
-          retries: request.retries,
-          retryDelay: request.retryDelay,
-          timeout: request.timeout,
-          delay: request.delay,
-          callback: request.callback,
-          failureCallback: request.failureCallback,
-          queue: request.queueName,
-          flowControl: request.flowControl && normalizeFlowControl(request.flowControl),
-          labels: [request.label, label],
-          paused: false,
-        },
-      });
+      const spec: ScheduleSpec = {
+        destination: request.url,
+        cron: schedule.cron,
+        tz: schedule.tz,
+        method: "POST",
+        body: schedule.input === undefined ? undefined : JSON.stringify(schedule.input),
+        headers: lowerCaseHeaders({ "Content-Type": "application/json", ...request.headers }),
+        retries: request.retries,
+        retryDelay: request.retryDelay,
+        timeout: request.timeout,
+        delay: request.delay,
+        callback: request.callback,
+        failureCallback: request.failureCallback,
+        queue: request.queueName,
+        flowControl: request.flowControl && normalizeFlowControl(request.flowControl),
+        labels: [request.label, label],
+        paused: false,
+      };
+      spec.headers[FINGERPRINT_HEADER] = fingerprint(spec);
+      schedules.push({ id: `${schedulePrefix(app, env)}${job.id}.${schedule.id}`, jobId: job.id, spec });
     }
   }
   if (problems.length) throw new SyncValidationError(problems);

@@ -3,10 +3,12 @@ import {
   type DesiredFlowControl,
   type DesiredQueue,
   type DesiredState,
+  FINGERPRINT_HEADER,
   ownerLabel,
   ownershipId,
   type ScheduleSpec,
   schedulePrefix,
+  stable,
 } from "./desired.js";
 import type { RemoteFlowControl, RemoteQueue, RemoteSchedule, RemoteState } from "./remote.js";
 
@@ -141,19 +143,29 @@ const SCHEDULE_FIELDS: readonly (keyof ScheduleSpec)[] = [
   "paused",
 ];
 
-/** JSON with sorted keys, so objects compare by content whatever their key order. */
-function stable(value: unknown): string {
-  if (value === undefined) return "undefined";
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
-}
-
-/** Field-by-field differences between two schedules (empty when QStash already matches). */
-export function diffSchedule(from: ScheduleSpec, to: ScheduleSpec): FieldDiff[] {
-  return diffFields(SCHEDULE_FIELDS, from, to);
+/**
+ * Field-by-field differences between QStash's schedule and the code's (empty when they
+ * match). Fields the server does not report are judged by the fingerprint header instead.
+ */
+export function diffSchedule(
+  from: ScheduleSpec,
+  to: ScheduleSpec,
+  unreported: readonly (keyof ScheduleSpec)[] = [],
+): FieldDiff[] {
+  const strip = (spec: ScheduleSpec) => {
+    const { [FINGERPRINT_HEADER]: _, ...headers } = spec.headers;
+    return { ...spec, headers };
+  };
+  const fields = SCHEDULE_FIELDS.filter((f) => !unreported.includes(f));
+  const diff = diffFields(fields, strip(from), strip(to));
+  if (
+    diff.length === 0 &&
+    unreported.length > 0 &&
+    from.headers[FINGERPRINT_HEADER] !== to.headers[FINGERPRINT_HEADER]
+  ) {
+    for (const field of unreported) diff.push({ field, from: "(not reported by QStash)", to: to[field] });
+  }
+  return diff;
 }
 
 function diffFields<T extends object>(fields: readonly (keyof T)[], from: T, to: T): FieldDiff[] {
@@ -305,7 +317,7 @@ export function planSync(desired: DesiredState, remote: RemoteState): SyncPlan {
   const schedules: ScheduleChange[] = [];
   for (const want of wantedSchedules.values()) {
     const current = remoteSchedules.get(want.id);
-    const diff = current ? diffFields(SCHEDULE_FIELDS, current.spec, want.spec) : [];
+    const diff = current ? diffSchedule(current.spec, want.spec, current.unreported) : [];
     schedules.push({
       kind: "schedule",
       action: !current ? "create" : diff.length ? "update" : "unchanged",

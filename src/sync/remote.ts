@@ -6,6 +6,8 @@ import { parseOwnership } from "./plan.js";
 export interface RemoteSchedule {
   id: string;
   spec: ScheduleSpec;
+  /** Fields this server does not report; the planner compares them through the fingerprint. */
+  unreported?: readonly (keyof ScheduleSpec)[];
 }
 
 /** A queue as QStash holds it. */
@@ -89,6 +91,7 @@ export function remoteSchedule(raw: RawSchedule): RemoteSchedule {
     raw.body ?? (raw.bodyBase64 ? Buffer.from(raw.bodyBase64, "base64").toString("utf8") : undefined);
   return {
     id: raw.scheduleId,
+    ...(!("timeout" in raw) && { unreported: ["timeout"] as const }),
     spec: {
       destination: raw.destination,
       cron: (match ? match[2]! : raw.cron).trim().replace(/\s+/g, " "),

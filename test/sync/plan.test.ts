@@ -152,6 +152,33 @@ describe("planSync", () => {
     },
   );
 
+  it("judges fields QStash does not report by the fingerprint header", async () => {
+    const d = await desired();
+    const id = "acme.production.report.daily";
+    const unreported = (remote: RemoteState): RemoteState => ({
+      ...remote,
+      schedules: remote.schedules.map((s) =>
+        s.id === id ? { ...s, unreported: ["timeout"], spec: { ...s.spec, timeout: undefined } } : s,
+      ),
+    });
+    // Same code: the fingerprint matches, so no update although timeout reads back as absent.
+    expect(planSync(d, unreported(applied(d))).summary.update).toBe(0);
+    // The code's timeout changed: only the fingerprint can tell.
+    const before = await desiredState(
+      createJobstash({
+        app: "acme",
+        jobs: [defineJob({ ...report.definition, timeout: "10s" }), cleanup],
+        queues: [defineQueue({ name: "reports", parallelism: 2 })],
+        flowControls: [defineFlowControl({ key: "mail-api", rate: 10, period: 60 })],
+      }),
+      { env: "production", bindings },
+    );
+    const plan = planSync(d, unreported(applied(before)));
+    const update = plan.schedules.find((s) => s.id === id)!;
+    expect(update.action).toBe("update");
+    expect(update.diff).toEqual([{ field: "timeout", from: "(not reported by QStash)", to: undefined }]);
+  });
+
   it("ignores label order and header name case", async () => {
     const d = await desired();
     const id = "acme.production.report.daily";

@@ -87,6 +87,8 @@ describe("loadRemote", () => {
     expect(calls.sort()).toEqual(["GET /v2/flowControl", "GET /v2/queues", "GET /v2/schedules"]);
     expect(remote.schedules[1]).toEqual({
       id: "acme.production.report.daily",
+      // The fake, like the SDK's Schedule type, has no timeout field.
+      unreported: ["timeout"],
       spec: {
         destination: "https://acme.dev/api/jobs/report",
         cron: "0 9 * * *",
