@@ -273,6 +273,53 @@ describe("jobstash sync against the dev server", () => {
     expect(stack.writes()).toEqual([]);
   });
 
+  it("pins changed limits, unpins a limit the code dropped, and unpins a removed key only with prune", async () => {
+    await seedKeys(["k"]);
+    const withKey = (fc: Parameters<typeof defineFlowControl>[0] | undefined) =>
+      createJobstash({
+        app: "acme",
+        jobs: [] as AnyJob[],
+        env: stack.bindings,
+        flowControls: fc ? [defineFlowControl(fc)] : [],
+      });
+    await sync(withKey({ key: "k", parallelism: 2, rate: 5, period: 10 }));
+    expect(await client.flowControl.get("k")).toMatchObject({
+      parallelismMax: 2,
+      isPinnedParallelism: true,
+      rateMax: 5,
+      ratePeriod: 10,
+      isPinnedRate: true,
+    });
+    const changed = await sync(withKey({ key: "k", rate: 7, period: 10 }));
+    expect(changed.plan.flowControls[0]).toMatchObject({
+      action: "update",
+      diff: [
+        { field: "parallelism", from: 2, to: undefined },
+        { field: "rate", from: 5, to: 7 },
+      ],
+    });
+    expect(await client.flowControl.get("k")).toMatchObject({
+      rateMax: 7,
+      isPinnedRate: true,
+      isPinnedParallelism: false,
+    });
+    const kept = await sync(withKey(undefined));
+    expect(kept.report!.skipped.map((s) => s.name)).toEqual(["flow-control key k"]);
+    expect(await client.flowControl.get("k")).toMatchObject({ isPinnedRate: true });
+    const pruned = await sync(withKey(undefined), { prune: true });
+    expect(pruned.report!.deleted.sort()).toEqual([
+      "flow-control key k",
+      "schedule acme.development._jobstash",
+    ]);
+    expect(await client.flowControl.get("k")).toMatchObject({
+      isPinnedRate: false,
+      isPinnedParallelism: false,
+    });
+    stack.reset();
+    await sync(withKey(undefined), { prune: true });
+    expect(stack.writes()).toEqual([]);
+  });
+
   it("skips pinning a key QStash has never seen instead of failing the deploy", async () => {
     const result = await sync(registry({ runs: [] }));
     expect(result.report!.skipped.map((s) => s.name).sort()).toEqual([

@@ -305,6 +305,30 @@ describe("planSync", () => {
     expect(hasDrift(plan)).toBe(true);
   });
 
+  it("reports a declared flow-control key another app owns as a conflict", async () => {
+    const d = await desired();
+    const remote = applied(d);
+    const record = remote.schedules.find((s) => s.id === ownershipId("acme", "production"))!;
+    const plan = planSync(d, {
+      ...remote,
+      schedules: [
+        ...remote.schedules.filter((s) => s !== record),
+        {
+          id: ownershipId("billing", "production"),
+          spec: {
+            ...record.spec,
+            labels: [ownerLabel("billing", "production")],
+            body: JSON.stringify({ queues: [], flowControls: ["mail-api"] }),
+          },
+        },
+      ],
+    });
+    expect(plan.flowControls).toEqual([]);
+    expect(plan.conflicts).toEqual([
+      'flow-control key "mail-api" (defineFlowControl("mail-api"), job "report") is owned by billing.production; left unchanged',
+    ]);
+  });
+
   it("pins a changed limit and flags a key no longer pinned", async () => {
     const d = await desired();
     const remote = applied(d);
