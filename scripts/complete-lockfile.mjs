@@ -14,8 +14,28 @@ const path = new URL("../package-lock.json", import.meta.url);
 const lock = JSON.parse(readFileSync(path, "utf8"));
 const packages = lock.packages;
 
-const OS = ["android", "darwin", "freebsd", "linux", "win32", "openharmony", "openbsd", "netbsd", "sunos", "aix"];
-const CPU = { arm64: "arm64", x64: "x64", arm: "arm", ia32: "ia32", loong64: "loong64", ppc64: "ppc64", riscv64: "riscv64", s390x: "s390x" };
+const OS = [
+  "android",
+  "darwin",
+  "freebsd",
+  "linux",
+  "win32",
+  "openharmony",
+  "openbsd",
+  "netbsd",
+  "sunos",
+  "aix",
+];
+const CPU = {
+  arm64: "arm64",
+  x64: "x64",
+  arm: "arm",
+  ia32: "ia32",
+  loong64: "loong64",
+  ppc64: "ppc64",
+  riscv64: "riscv64",
+  s390x: "s390x",
+};
 
 /** os/cpu/libc from a binary package's name, e.g. rollup-linux-arm-musleabihf. */
 function platform(name) {
@@ -23,7 +43,11 @@ function platform(name) {
   const os = parts.find((part) => OS.includes(part));
   const cpu = parts.map((part) => CPU[part]).find(Boolean);
   if (!os || !cpu) return undefined;
-  const libc = parts.some((part) => part.startsWith("musl")) ? ["musl"] : os === "linux" ? ["glibc"] : undefined;
+  const libc = parts.some((part) => part.startsWith("musl"))
+    ? ["musl"]
+    : os === "linux"
+      ? ["glibc"]
+      : undefined;
   return { os: [os], cpu: [cpu], ...(libc && { libc }) };
 }
 
@@ -50,6 +74,8 @@ for (const [from, entry] of Object.entries(packages)) {
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))),
+);
 writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`complete-lockfile: added ${added} optional platform entries`);
