@@ -13,6 +13,20 @@ export function canonicalHeaderName(name: string): string {
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 }
 
+/** Node's response headers (lower-case names), kept raw until someone reads them. */
+export type RawHeaders = Record<string, string | string[] | undefined>;
+
+/** Raw response headers in storage form; converted only when a callback, log or DLQ view needs them. */
+export function storeRawHeaders(h: RawHeaders | undefined): StoredHeaders {
+  const out: StoredHeaders = {};
+  if (!h) return out;
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    out[canonicalHeaderName(k)] = Array.isArray(v) ? v : [v];
+  }
+  return out;
+}
+
 export interface FlowControlConfig {
   key: string;
   parallelism?: number;

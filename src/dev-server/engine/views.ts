@@ -1,5 +1,13 @@
-import type { StoredHeaders } from "./config.js";
-import type { DlqEntry, FlowKey, LogEntry, Message, Queue, Schedule } from "./model.js";
+import { type StoredHeaders, storeRawHeaders } from "./config.js";
+import {
+  bodyBytes,
+  type DlqEntry,
+  type FlowKey,
+  type LogEntry,
+  type Message,
+  type Queue,
+  type Schedule,
+} from "./model.js";
 
 /** JSON objects as QStash returns them: fields without a value are left out (Go `omitempty`). */
 type Json = Record<string, unknown>;
@@ -38,7 +46,7 @@ export function messageView(m: Message): Json {
     endpointName: m.endpointName,
     method: cfg.method,
     header: cfg.header,
-    ...bodyFields(m.body),
+    ...bodyFields(bodyBytes(m.body)),
     maxRetries: cfg.retries,
     retryDelayExpression: cfg.retryDelay,
     notBefore: m.notBefore,
@@ -63,7 +71,7 @@ export function dlqView(e: DlqEntry): Json {
     ...messageView(e.msg),
     dlqId: e.dlqId,
     responseStatus: o.status,
-    responseHeader: o.headers,
+    responseHeader: o.headers ? storeRawHeaders(o.headers) : undefined,
     responseBody: resp.body,
     responseBodyBase64: resp.bodyBase64,
     error: o.status === undefined ? o.error : undefined,
@@ -86,7 +94,7 @@ export function logView(e: LogEntry): Json {
     scheduleId: m.scheduleId,
     queueName: m.queue?.name,
     header: cfg.header,
-    body: m.body?.length ? m.body.toString("base64") : undefined,
+    body: m.body ? bodyBytes(m.body)!.toString("base64") : undefined,
     responseStatus: e.responseStatus,
     responseBody: e.responseBody?.length ? e.responseBody.toString("base64") : undefined,
     responseHeaders: e.responseHeaders,
@@ -111,7 +119,7 @@ export function scheduleView(s: Schedule): Json {
     destination: s.destination,
     method: cfg.method,
     header: cfg.header as StoredHeaders,
-    ...bodyFields(s.body),
+    ...bodyFields(bodyBytes(s.body)),
     retries: cfg.retries,
     delay: cfg.delayMs !== undefined ? Math.round(cfg.delayMs / 1000) : undefined,
     callback: cfg.callback,
