@@ -9,7 +9,9 @@ interface Command {
   load: () => Promise<{ run(argv: string[]): Promise<number | undefined> }>;
 }
 
-const commands: Record<string, Command> = {};
+const commands: Record<string, Command> = {
+  dev: { summary: "Run a QStash-compatible server locally", load: () => import("./dev.js") },
+};
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);

@@ -1,0 +1,166 @@
+// Dev-server benchmark: end-to-end messages/s (published through the HTTP API, delivered
+// signed to a local endpoint, acknowledged) next to the raw ceiling measured in the same run
+// (one thread POSTing signed 1 KB bodies straight to the same endpoint over a keep-alive agent
+// at the same concurrency), then RSS for 100,000 delayed messages.
+//
+// The endpoint and the load generator run in worker threads so the dev server's event loop is
+// its own, as it would be next to a real app. `npm run bench -- dev-server`.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { Worker } from "node:worker_threads";
+import { createDevServer, DEV_USERS } from "jobstash/dev-server";
+
+const N = Number(process.env.BENCH_MESSAGES ?? 20_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const DELAYED = Number(process.env.BENCH_DELAYED ?? 100_000);
+const user = DEV_USERS.defaultUser;
+
+const endpointCode = `
+const http = require("node:http");
+const { parentPort } = require("node:worker_threads");
+let target = Infinity, count = 0;
+const server = http.createServer((req, res) => {
+  req.on("data", () => {});
+  req.on("end", () => {
+    res.end("ok");
+    if (++count === target) parentPort.postMessage({ done: true });
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port }));
+parentPort.on("message", (m) => { if (m.target !== undefined) { count = 0; target = m.target; parentPort.postMessage({ ready: true }); } });
+`;
+
+const loadCode = `
+const http = require("node:http");
+const crypto = require("node:crypto");
+const { parentPort } = require("node:worker_threads");
+const body = Buffer.alloc(1024, "x");
+const header = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString("base64url");
+function sign(key, sub) {
+  const now = Math.floor(Date.now() / 1000);
+  const payload = Buffer.from(JSON.stringify({ iss: "Upstash", sub, exp: now + 300, nbf: 0, iat: now,
+    jti: "jwt_" + crypto.randomBytes(8).toString("hex"),
+    body: crypto.createHash("sha256").update(body).digest("base64url") + "=" })).toString("base64url");
+  const input = header + "." + payload;
+  return input + "." + crypto.createHmac("sha256", key).update(input).digest("base64url");
+}
+parentPort.on("message", ({ mode, url, n, concurrency, token, key }) => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const u = new URL(url);
+  let issued = 0, failed = 0;
+  const one = () => new Promise((resolve) => {
+    const headers = { "content-type": "application/octet-stream", "content-length": body.length };
+    if (mode === "publish") { headers.authorization = "Bearer " + token; headers["upstash-retries"] = "0"; }
+    else { headers["upstash-signature"] = sign(key, url); headers["upstash-message-id"] = "msg_" + issued; headers["upstash-retried"] = "0"; }
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: "POST", agent, headers }, (res) => {
+      if (res.statusCode >= 300) failed++;
+      res.on("data", () => {}); res.on("end", resolve);
+    });
+    req.on("error", () => { failed++; resolve(); });
+    req.end(body);
+  });
+  const loop = async () => { while (issued < n) { issued++; await one(); } };
+  Promise.all(Array.from({ length: concurrency }, loop)).then(() => { agent.destroy(); parentPort.postMessage({ sent: issued, failed }); });
+});
+`;
+
+function worker(code: string): Worker {
+  return new Worker(code, { eval: true });
+}
+
+function next<T>(w: Worker, test: (m: any) => boolean): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: any) => {
+      if (test(m)) {
+        w.off("message", on);
+        resolve(m);
+      }
+    };
+    w.on("message", on);
+  });
+}
+
+async function run(load: Worker, endpoint: Worker, msg: object, n: number): Promise<number> {
+  endpoint.postMessage({ target: n });
+  await next(endpoint, (m) => m.ready);
+  const done = next(endpoint, (m) => m.done);
+  const sent = next<{ failed: number }>(load, (m) => m.sent !== undefined);
+  const start = performance.now();
+  load.postMessage(msg);
+  const { failed } = await sent;
+  if (failed) throw new Error(`${failed} requests failed`);
+  await done;
+  return n / ((performance.now() - start) / 1000);
+}
+
+/** A full GC before reading memory, so uncollected garbage is not counted as retained. */
+function collectGarbage(): void {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+async function throughput() {
+  const endpoint = worker(endpointCode);
+  const { port } = await next<{ port: number }>(endpoint, (m) => m.port);
+  const endpointUrl = `http://127.0.0.1:${port}/api/jobs/bench`;
+  const load = worker(loadCode);
+  const server = createDevServer();
+  const listening = await server.listen({ port: 0 });
+  const publishUrl = `${listening.url}/v2/publish/${endpointUrl}`;
+  const common = { n: N, concurrency: CONCURRENCY, token: user.token, key: user.currentSigningKey };
+
+  // Warm up both paths (JIT, sockets), then measure each twice, interleaved, and keep the best.
+  await run(load, endpoint, { ...common, n: 2000, mode: "direct", url: endpointUrl }, 2000);
+  await run(load, endpoint, { ...common, n: 2000, mode: "publish", url: publishUrl }, 2000);
+  let ceiling = 0;
+  let e2e = 0;
+  for (let i = 0; i < 2; i++) {
+    ceiling = Math.max(
+      ceiling,
+      await run(load, endpoint, { ...common, mode: "direct", url: endpointUrl }, N),
+    );
+    e2e = Math.max(e2e, await run(load, endpoint, { ...common, mode: "publish", url: publishUrl }, N));
+  }
+  console.log(`messages: ${N}, concurrency: ${CONCURRENCY}, body: 1 KB`);
+  console.log(`raw ceiling (signed POSTs straight to the endpoint): ${ceiling.toFixed(0)} msg/s`);
+  console.log(`end to end (publish -> dev server -> signed delivery -> ack): ${e2e.toFixed(0)} msg/s`);
+  console.log(`ratio: ${(e2e / ceiling).toFixed(2)}x (target >= 0.35x)`);
+  await server.close();
+  await load.terminate();
+  await endpoint.terminate();
+}
+
+async function memory() {
+  const server = createDevServer();
+  const body = "x".repeat(1024);
+  const before = process.memoryUsage().rss;
+  const start = performance.now();
+  for (let i = 0; i < DELAYED; i++) {
+    const res = await server.app.request(`/v2/publish/http://127.0.0.1:9/api/jobs/later?i=${i}`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${user.token}`,
+        "content-type": "application/json",
+        "upstash-delay": "1d",
+        "upstash-forward-x-tenant": "t1",
+      },
+      body,
+    });
+    if (res.status !== 200) throw new Error(`publish failed: ${res.status} ${await res.text()}`);
+  }
+  const elapsed = performance.now() - start;
+  collectGarbage();
+  const m = process.memoryUsage();
+  console.log(
+    `${DELAYED} delayed messages (1 KB bodies, published in ${(elapsed / 1000).toFixed(1)} s): RSS ${mb(m.rss)} (${mb(before)} before); heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, array buffers ${mb(m.arrayBuffers)}; target < 250 MB RSS`,
+  );
+  if (server.engine.pendingCount() !== DELAYED) throw new Error("not every delayed message is pending");
+  await server.close();
+}
+
+// Memory first, in a fresh process, so the throughput run's garbage does not count against it.
+if (process.env.BENCH_ONLY !== "throughput") await memory();
+if (process.env.BENCH_ONLY !== "memory") await throughput();

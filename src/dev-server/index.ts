@@ -1,0 +1,125 @@
+import type { Hono } from "hono";
+import { type Clock, RealClock, VirtualClock } from "./engine/clock.js";
+import { Engine, type LifecycleEvent } from "./engine/engine.js";
+import { DEFAULT_DEV_USER, DEV_USERS, type DevUser } from "./engine/users.js";
+import { type ListeningServer, listenApp } from "./node.js";
+import { createApp } from "./routes/app.js";
+
+export { bodyHash, signDelivery } from "./engine/signing.js";
+export type { Clock, DevUser, LifecycleEvent, ListeningServer };
+export { DEFAULT_DEV_USER, DEV_USERS, Engine, RealClock, VirtualClock };
+
+/** Options of {@link createDevServer}. */
+export interface DevServerOptions {
+  /**
+   * Where time comes from. Pass a {@link VirtualClock} to step through delays, backoff and cron
+   * ticks instantly in tests.
+   * @default new RealClock()
+   */
+  clock?: Clock;
+  /**
+   * Multiplies every retry delay (default backoff, `Upstash-Retry-Delay`, `Retry-After`).
+   * `0.001` turns QStash's 12 s / 2.5 min / 30 min backoff into milliseconds for local work.
+   * @default 1
+   */
+  retryScale?: number;
+  /**
+   * Largest accepted request body, in bytes; larger ones get 413.
+   * @default 10_485_760 (10 MiB)
+   */
+  maxBodySize?: number;
+  /**
+   * Largest `Upstash-Retries` accepted.
+   * @default 100
+   */
+  maxRetries?: number;
+  /**
+   * Per-attempt HTTP timeout when a message sets no `Upstash-Timeout`, in ms; also the largest
+   * `Upstash-Timeout` accepted.
+   * @default 900_000 (15 minutes)
+   */
+  timeoutMs?: number;
+  /**
+   * Log entries kept per user (oldest dropped first).
+   * @default 10_000
+   */
+  maxLogsPerUser?: number;
+  /**
+   * How long a deduplication id or content hash is remembered, in ms.
+   * @default 600_000 (10 minutes, as the QStash docs say)
+   */
+  dedupWindowMs?: number;
+  /**
+   * Called once per lifecycle event (CREATED, ACTIVE, DELIVERED, ERROR, RETRY, FAILED,
+   * CANCEL_REQUESTED, CANCELLED), synchronously. The CLI prints one line per event.
+   * @default undefined (silent)
+   */
+  logger?: (event: LifecycleEvent) => void;
+  /**
+   * The users (tokens and signing keys) the server accepts; state is isolated per token.
+   * @default the four QStash dev users ({@link DEV_USERS})
+   */
+  users?: readonly DevUser[];
+}
+
+/** A local QStash-compatible server. */
+export interface DevServer {
+  /** The Hono app: `app.request("/v2/...")` works in-process, with no port. */
+  app: Hono;
+  /** Time, storage, scheduling and delivery. */
+  engine: Engine;
+  /** Binds a real port (default 0 = a free one) on 127.0.0.1 unless `hostname` says otherwise. */
+  listen(opts?: { port?: number; hostname?: string }): Promise<ListeningServer>;
+  /** Stops the engine's timers and closes every listener opened by `listen`. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a QStash-compatible server. The official `@upstash/qstash` `Client` works against it
+ * unchanged (`baseUrl` = the listen URL, `token` = a dev user's token), and its deliveries
+ * verify with the stock `Receiver` and that user's signing keys.
+ *
+ * @example
+ * const server = createDevServer({ retryScale: 0.001 });
+ * const { url } = await server.listen({ port: 0 });
+ * const client = new Client({ baseUrl: url, token: DEV_USERS.defaultUser.token });
+ * await client.publishJSON({ url: "http://127.0.0.1:3000/api/jobs/x", body: { hello: "world" } });
+ */
+export function createDevServer(options: DevServerOptions = {}): DevServer {
+  const clock = options.clock ?? new RealClock();
+  const timeoutMs = options.timeoutMs ?? 900_000;
+  const engine = new Engine({
+    clock,
+    users: options.users ?? Object.values(DEV_USERS),
+    retryScale: options.retryScale ?? 1,
+    limits: { maxRetries: options.maxRetries ?? 100, maxTimeoutMs: timeoutMs, maxDelayMs: 365 * 86_400_000 },
+    defaultTimeoutMs: timeoutMs,
+    maxLogsPerUser: options.maxLogsPerUser ?? 10_000,
+    dedupWindowMs: options.dedupWindowMs ?? 600_000,
+    logger: options.logger,
+  });
+  const detach = clock instanceof VirtualClock ? clock.onSettle(() => engine.idle()) : undefined;
+  const app = createApp({ engine, maxBodySize: options.maxBodySize ?? 10 * 1024 * 1024 });
+  const listeners = new Set<ListeningServer>();
+  return {
+    app,
+    engine,
+    async listen(opts = {}) {
+      const l = await listenApp(app, opts);
+      listeners.add(l);
+      return {
+        ...l,
+        close: async () => {
+          listeners.delete(l);
+          await l.close();
+        },
+      };
+    },
+    async close() {
+      engine.close();
+      detach?.();
+      await Promise.all([...listeners].map((l) => l.close()));
+      listeners.clear();
+    },
+  };
+}

@@ -1,0 +1,356 @@
+import { createDevServer, DEV_USERS, type DevServer, VirtualClock } from "jobstash/dev-server";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Delivery, type Reply, startReceiver, type TestReceiver } from "./helpers.js";
+
+// Lifecycle rules on the virtual clock: time only moves when the test says so, and every
+// delivery (real HTTP to a local receiver) has settled when advance() returns.
+const token = DEV_USERS.defaultUser.token;
+let server: DevServer | undefined;
+let receiver: TestReceiver | undefined;
+
+afterEach(async () => {
+  await server?.close();
+  await receiver?.close();
+  server = undefined;
+  receiver = undefined;
+});
+
+async function setup(reply: (d: Delivery) => Reply | Promise<Reply>, start = Date.now()) {
+  const clock = new VirtualClock(start);
+  server = createDevServer({ clock });
+  receiver = await startReceiver(reply);
+  return { clock, server, receiver };
+}
+
+async function publish(path: string, headers: Record<string, string> = {}, body = "x") {
+  const res = await server!.app.request(path, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, ...headers },
+    body,
+  });
+  const json = (await res.json()) as any;
+  if (res.status >= 300) throw new Error(`publish failed: ${res.status} ${JSON.stringify(json)}`);
+  return { status: res.status, json };
+}
+
+async function get(path: string): Promise<any> {
+  const res = await server!.app.request(path, { headers: { authorization: `Bearer ${token}` } });
+  return res.json();
+}
+
+const at = (r: TestReceiver, path: string) => r.deliveries.filter((d) => d.path.startsWith(path));
+
+describe("retries on the virtual clock", () => {
+  it("waits min(86400, e^(2.5n)) seconds between attempts, then fails to the DLQ", async () => {
+    const start = Date.now();
+    const { clock, receiver } = await setup(() => ({ status: 500 }), start);
+    const { json } = await publish(`/v2/publish/${receiver.url}/f`, { "upstash-retries": "5" });
+    await clock.advance(0);
+    expect(at(receiver, "/f")).toHaveLength(1);
+    // 12.18 s, 2m28s, 30m8s, 6h7m6s, then capped at a day.
+    let due = start;
+    for (const [i, seconds] of [12.182, 148.413, 1808.042, 22026.466, 86400].entries()) {
+      due += seconds * 1000;
+      await clock.advanceTo(due - 2);
+      expect(at(receiver, "/f"), `before retry ${i + 1}`).toHaveLength(i + 1);
+      await clock.advanceTo(due + 2);
+      expect(at(receiver, "/f"), `after retry ${i + 1}`).toHaveLength(i + 2);
+      expect(at(receiver, "/f")[i + 1]!.headers["upstash-retried"]).toBe(String(i + 1));
+    }
+    expect(at(receiver, "/f").every((d) => d.verified)).toBe(true);
+    const dlq = await get("/v2/dlq");
+    expect(dlq.messages.map((m: any) => m.messageId)).toEqual([json.messageId]);
+    const retryLogs = (await get(`/v2/events?messageId=${json.messageId}&state=RETRY&order=earliestFirst`))
+      .events;
+    expect(retryLogs.map((e: any) => Math.round((e.nextDeliveryTime - e.time) / 1000))).toEqual([
+      12, 148, 1808, 22026, 86400,
+    ]);
+  });
+
+  it("honours Retry-After and Upstash-Retry-Delay, and retryScale shrinks the backoff", async () => {
+    let n = 0;
+    const { clock, receiver } = await setup((d) =>
+      d.path === "/ra" && n++ === 0 ? { status: 429, headers: { "Retry-After": "30" } } : { status: 500 },
+    );
+    await publish(`/v2/publish/${receiver.url}/ra`, { "upstash-retries": "1" });
+    await clock.advance(29_999);
+    expect(at(receiver, "/ra")).toHaveLength(1);
+    await clock.advance(1);
+    expect(at(receiver, "/ra")).toHaveLength(2);
+
+    await publish(`/v2/publish/${receiver.url}/expr`, {
+      "upstash-retries": "3",
+      "upstash-retry-delay": "pow(2, retried) * 1000",
+    });
+    await clock.advance(0);
+    for (const [wait, total] of [
+      [1000, 2],
+      [2000, 3],
+      [4000, 4],
+    ] as const) {
+      await clock.advance(wait - 1);
+      expect(at(receiver, "/expr")).toHaveLength(total - 1);
+      await clock.advance(1);
+      expect(at(receiver, "/expr")).toHaveLength(total);
+    }
+
+    const scaledClock = new VirtualClock();
+    const scaled = createDevServer({ clock: scaledClock, retryScale: 0.001 });
+    try {
+      await scaled.app.request(`/v2/publish/${receiver.url}/scaled`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "upstash-retries": "2" },
+      });
+      await scaledClock.advance(12 + 149);
+      expect(at(receiver, "/scaled")).toHaveLength(3);
+    } finally {
+      await scaled.close();
+    }
+  });
+
+  it("stops at 489 + Upstash-NonRetryable-Error, but treats a bare 489 as an ordinary failure", async () => {
+    const { clock, receiver } = await setup((d) =>
+      d.path === "/nr" ? { status: 489, headers: { "Upstash-NonRetryable-Error": "true" } } : { status: 489 },
+    );
+    await publish(`/v2/publish/${receiver.url}/nr`, { "upstash-failure-callback": `${receiver.url}/fcb` });
+    await publish(`/v2/publish/${receiver.url}/plain`, { "upstash-retries": "1" });
+    await clock.advance(13_000);
+    expect(at(receiver, "/nr")).toHaveLength(1);
+    expect(at(receiver, "/plain")).toHaveLength(2);
+    const [fcb] = at(receiver, "/fcb");
+    expect(JSON.parse(fcb!.body)).toMatchObject({ status: 489, retried: 0, maxRetries: 3 });
+  });
+
+  it("calls the callback after every attempt and the failure callback once, after the last", async () => {
+    const { clock, receiver } = await setup((d) => (d.path === "/job" ? { status: 503, body: "down" } : {}));
+    const { json } = await publish(`/v2/publish/${receiver.url}/job`, {
+      "upstash-retries": "2",
+      "upstash-callback": `${receiver.url}/cb?kind=cb`,
+      "upstash-failure-callback": `${receiver.url}/fcb`,
+      "upstash-callback-forward-x-token": "abc",
+      "upstash-forward-x-src": "1",
+    });
+    await clock.advance(0);
+    expect(at(receiver, "/cb")).toHaveLength(1);
+    expect(at(receiver, "/fcb")).toHaveLength(0);
+    await clock.advance(12_183);
+    expect(at(receiver, "/cb")).toHaveLength(2);
+    expect(at(receiver, "/fcb")).toHaveLength(0);
+    await clock.advance(148_414);
+    expect(at(receiver, "/cb")).toHaveLength(3);
+    expect(at(receiver, "/fcb")).toHaveLength(1);
+    const cbs = at(receiver, "/cb");
+    expect(cbs.map((d) => JSON.parse(d.body).retried)).toEqual([0, 1, 2]);
+    expect(cbs.every((d) => d.verified && d.headers["x-token"] === "abc")).toBe(true);
+    expect(cbs[0]!.url).toBe(`${receiver.url}/cb?kind=cb`);
+    const payload = JSON.parse(at(receiver, "/fcb")[0]!.body);
+    expect(payload).toMatchObject({
+      status: 503,
+      retried: 2,
+      maxRetries: 2,
+      sourceMessageId: json.messageId,
+      url: `${receiver.url}/job`,
+      method: "POST",
+      sourceHeader: { "X-Src": ["1"] },
+    });
+    expect(Buffer.from(payload.body, "base64").toString()).toBe("down");
+    expect(Buffer.from(payload.sourceBody, "base64").toString()).toBe("x");
+    expect((await get("/v2/dlq")).messages[0].dlqId).toBe(payload.dlqId);
+  });
+});
+
+describe("delay, cancel and dedup", () => {
+  it("holds a delayed message until its time, and Not-Before wins over Delay", async () => {
+    const start = Date.now();
+    const { clock, receiver } = await setup(() => ({}), start);
+    await publish(`/v2/publish/${receiver.url}/d`, { "upstash-delay": "1m30s" });
+    await publish(`/v2/publish/${receiver.url}/nb`, {
+      "upstash-delay": "10s",
+      "upstash-not-before": String(Math.floor(start / 1000) + 120),
+    });
+    await clock.advance(89_999);
+    expect(receiver.deliveries).toHaveLength(0);
+    await clock.advance(1);
+    expect(at(receiver, "/d")).toHaveLength(1);
+    await clock.advanceTo(Math.floor(start / 1000) * 1000 + 119_999);
+    expect(at(receiver, "/nb")).toHaveLength(0);
+    await clock.advance(1);
+    expect(at(receiver, "/nb")).toHaveLength(1);
+  });
+
+  it("deduplicates by id and by content for 10 minutes", async () => {
+    const { clock, receiver } = await setup(() => ({}));
+    const a = await publish(`/v2/publish/${receiver.url}/dd`, { "upstash-deduplication-id": "k1" });
+    const b = await publish(`/v2/publish/${receiver.url}/dd`, { "upstash-deduplication-id": "k1" });
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(202);
+    expect(b.json).toMatchObject({ messageId: a.json.messageId, deduplicated: true });
+    const c1 = await publish(
+      `/v2/publish/${receiver.url}/cd`,
+      { "upstash-content-based-deduplication": "true" },
+      "same",
+    );
+    const c2 = await publish(
+      `/v2/publish/${receiver.url}/cd`,
+      { "upstash-content-based-deduplication": "true" },
+      "same",
+    );
+    const c3 = await publish(
+      `/v2/publish/${receiver.url}/cd`,
+      { "upstash-content-based-deduplication": "true" },
+      "other",
+    );
+    expect(c2.json.messageId).toBe(c1.json.messageId);
+    expect(c3.json.messageId).not.toBe(c1.json.messageId);
+    await clock.advance(599_999);
+    expect(
+      (await publish(`/v2/publish/${receiver.url}/dd`, { "upstash-deduplication-id": "k1" })).status,
+    ).toBe(202);
+    await clock.advance(1);
+    const later = await publish(`/v2/publish/${receiver.url}/dd`, { "upstash-deduplication-id": "k1" });
+    expect(later.status).toBe(200);
+    expect(later.json.messageId).not.toBe(a.json.messageId);
+    await clock.advance(0);
+    expect(at(receiver, "/dd")).toHaveLength(2);
+    expect(at(receiver, "/cd")).toHaveLength(2);
+  });
+
+  it("cancels a message waiting for a retry; it is never delivered again", async () => {
+    const { clock, receiver } = await setup(() => ({ status: 500 }));
+    const { json } = await publish(`/v2/publish/${receiver.url}/c`);
+    await clock.advance(0);
+    const res = await server!.app.request(`/v2/messages/${json.messageId}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(await res.json()).toEqual({ cancelled: 1 });
+    await clock.advance(86_400_000);
+    expect(at(receiver, "/c")).toHaveLength(1);
+    expect((await get("/v2/dlq")).messages).toHaveLength(0);
+  });
+});
+
+describe("schedules", () => {
+  it("ticks on a CRON_TZ schedule across a DST change, each tick carrying Upstash-Schedule-Id", async () => {
+    // New York moves from UTC-5 to UTC-4 on 2026-03-08: 09:00 local is 14:00Z, then 13:00Z.
+    const { clock, receiver } = await setup(() => ({}), Date.parse("2026-03-06T12:00:00Z"));
+    const res = await server!.app.request(`/v2/schedules/${receiver.url}/cron`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "upstash-cron": "CRON_TZ=America/New_York 0 9 * * *",
+        "upstash-schedule-id": "daily",
+      },
+      body: "tick",
+    });
+    expect(await res.json()).toEqual({ scheduleId: "daily" });
+    const times: string[] = [];
+    const seen = () => at(receiver, "/cron").length;
+    for (let i = 0; i < 4 * 24; i++) {
+      const before = seen();
+      await clock.advance(3_600_000);
+      if (seen() > before) times.push(new Date(clock.now()).toISOString().slice(0, 13));
+    }
+    expect(times).toEqual(["2026-03-06T14", "2026-03-07T14", "2026-03-08T13", "2026-03-09T13"]);
+    expect(
+      at(receiver, "/cron").every((d) => d.headers["upstash-schedule-id"] === "daily" && d.body === "tick"),
+    ).toBe(true);
+    // Paused: ticks are skipped but the schedule keeps its place.
+    await server!.app.request("/v2/schedules/daily/pause", {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await clock.advance(2 * 86_400_000);
+    expect(seen()).toBe(4);
+    await server!.app.request("/v2/schedules/daily/resume", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await clock.advance(86_400_000);
+    expect(seen()).toBe(5);
+  });
+});
+
+describe("queues and flow control", () => {
+  it("keeps FIFO order with parallelism 1 while the head message retries", async () => {
+    const attempts = new Map<string, number>();
+    const { clock, receiver } = await setup((d) => {
+      const n = (attempts.get(d.body) ?? 0) + 1;
+      attempts.set(d.body, n);
+      return d.body === "A" && n < 3 ? { status: 500 } : {};
+    });
+    for (const body of ["A", "B", "C"]) {
+      await publish(`/v2/enqueue/q1/${receiver.url}/q`, { "upstash-retry-delay": "1000" }, body);
+    }
+    expect((await get("/v2/queues/q1")).lag).toBe(3);
+    await clock.advance(5000);
+    expect(at(receiver, "/q").map((d) => d.body)).toEqual(["A", "A", "A", "B", "C"]);
+    expect((await get("/v2/queues/q1")).lag).toBe(0);
+  });
+
+  it("holds a paused queue and lets parallelism > 1 run several at once", async () => {
+    const { clock, receiver } = await setup(() => ({}));
+    const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    await server!.app.request("/v2/queues", {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ queueName: "pq", parallelism: 2, paused: true }),
+    });
+    for (let i = 0; i < 4; i++) await publish(`/v2/enqueue/pq/${receiver.url}/pq`, {}, String(i));
+    await clock.advance(1000);
+    expect(at(receiver, "/pq")).toHaveLength(0);
+    expect(await get("/v2/queues/pq")).toMatchObject({ name: "pq", parallelism: 2, paused: true, lag: 4 });
+    await server!.app.request("/v2/queues/pq/resume", { method: "POST", headers: auth });
+    await clock.advance(0);
+    expect(at(receiver, "/pq").map((d) => d.body)).toEqual(["0", "1", "2", "3"]);
+  });
+
+  it("never exceeds a flow-control key's parallelism under concurrent load", async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const { clock, receiver } = await setup(async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return {};
+    });
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        publish(
+          `/v2/publish/${receiver.url}/fc`,
+          { "upstash-flow-control-key": "tenant", "upstash-flow-control-value": "parallelism=3" },
+          String(i),
+        ),
+      ),
+    );
+    expect((await get("/v2/flowControl/tenant")).parallelismMax).toBe(3);
+    await clock.advance(0);
+    expect(at(receiver, "/fc")).toHaveLength(30);
+    expect(peak).toBe(3);
+  });
+
+  it("starts at most `rate` calls per period", async () => {
+    const { clock, receiver } = await setup(() => ({}));
+    for (let i = 0; i < 12; i++) {
+      await publish(`/v2/publish/${receiver.url}/rate`, {
+        "upstash-flow-control-key": "r",
+        "upstash-flow-control-value": "rate=5, period=10s",
+      });
+    }
+    await clock.advance(0);
+    expect(at(receiver, "/rate")).toHaveLength(5);
+    expect(await get("/v2/flowControl/r")).toMatchObject({
+      rateMax: 5,
+      rateCount: 5,
+      ratePeriod: 10,
+      waitListSize: 7,
+    });
+    await clock.advance(9_999);
+    expect(at(receiver, "/rate")).toHaveLength(5);
+    await clock.advance(1);
+    expect(at(receiver, "/rate")).toHaveLength(10);
+    await clock.advance(10_000);
+    expect(at(receiver, "/rate")).toHaveLength(12);
+  });
+});
