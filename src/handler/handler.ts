@@ -143,12 +143,15 @@ async function readBody(request: Request, max: number): Promise<Uint8Array> {
     );
   const declared = Number(request.headers.get("content-length"));
   if (declared > max) throw tooLarge();
-  if (!request.body) return new Uint8Array(0);
+  // With a declared length, read before touching `request.body`: on @hono/node-server (and
+  // other lightweight Request wrappers) the `body` getter builds a full Request and a
+  // ReadableStream over the socket, which cost more than the rest of the handler together.
   if (declared > 0) {
     const bytes = new Uint8Array(await request.arrayBuffer());
     if (bytes.length > max) throw tooLarge();
     return bytes;
   }
+  if (!request.body) return new Uint8Array(0);
   // No length given (chunked): count while reading.
   const chunks: Uint8Array[] = [];
   let size = 0;
