@@ -200,18 +200,44 @@ function prefixed(logger: Logger, prefix: string): Logger {
   };
 }
 
+/**
+ * A job's abort controller, made on first use: most jobs have no timeout and never read
+ * `ctx.signal`, and in Node an AbortController costs more per request than parsing the input.
+ */
+class LazyAbort {
+  #controller: AbortController | undefined;
+  get controller(): AbortController {
+    this.#controller ??= new AbortController();
+    return this.#controller;
+  }
+  /** Whether the signal was made and has fired. */
+  get aborted(): boolean {
+    return this.#controller?.signal.aborted ?? false;
+  }
+  get reason(): unknown {
+    return this.#controller?.signal.reason;
+  }
+}
+
 function context(
   base: Base,
   fields: Omit<JobContext, "jobId" | "env" | "waitUntil" | "logger" | "signal">,
-  signal: AbortSignal,
+  abort: LazyAbort,
 ): JobContext {
+  let logger: Logger | undefined;
   return {
     jobId: base.job.id,
     ...fields,
-    signal,
+    // Getters, so requests whose job never reads them do not pay for them.
+    get signal() {
+      return abort.controller.signal;
+    },
     env: base.env,
     waitUntil: base.waitUntil,
-    logger: prefixed(base.logger, `[jobstash ${base.job.id} ${fields.messageId}]`),
+    get logger() {
+      logger ??= prefixed(base.logger, `[jobstash ${base.job.id} ${fields.messageId}]`);
+      return logger;
+    },
   };
 }
 
@@ -220,11 +246,12 @@ function intHeader(value: string | null | undefined): number | undefined {
   return value != null && value !== "" && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
-/** Abort `controller` after the job's timeout; the returned function cancels the timer. */
-function armTimeout(job: AnyJob, controller: AbortController): () => void {
+/** Abort the job's signal after its timeout; the returned function cancels the timer. */
+function armTimeout(job: AnyJob, abort: LazyAbort): () => void {
   const timeout = job.definition.timeout;
   if (timeout === undefined) return () => {};
   const ms = toMilliseconds(timeout);
+  const controller = abort.controller;
   const timer = setTimeout(
     () => controller.abort(new DOMException(`job "${job.id}" timed out after ${ms} ms`, "TimeoutError")),
     ms,
@@ -241,7 +268,7 @@ async function runJob(base: Base, body: Uint8Array, headers: Headers): Promise<R
     `the input of job "${job.id}"`,
   );
   const retried = intHeader(headers.get("upstash-retried")) ?? 0;
-  const controller = new AbortController();
+  const abort = new LazyAbort();
   const ctx = context(
     base,
     {
@@ -252,15 +279,15 @@ async function runJob(base: Base, body: Uint8Array, headers: Headers): Promise<R
       scheduleId: headers.get("upstash-schedule-id") ?? undefined,
       label: headers.get(FORWARDED.label) ?? job.definition.label ?? job.id,
     },
-    controller.signal,
+    abort,
   );
-  const disarm = armTimeout(job, controller);
+  const disarm = armTimeout(job, abort);
   let output: unknown;
   try {
     output = await job.definition.run(input, ctx);
   } catch (error) {
     // A job that gave up because its signal fired reports the timeout, not the abort noise.
-    if (controller.signal.aborted) throw controller.signal.reason;
+    if (abort.aborted) throw abort.reason;
     throw error;
   } finally {
     disarm();
@@ -338,7 +365,7 @@ async function runCallback(base: Base, kind: "success" | "failure", body: Uint8A
     return ignored("the original input does not match the job's schema");
   }
   const input = (parsed as StandardSchemaV1.SuccessResult<unknown>).value;
-  const controller = new AbortController();
+  const abort = new LazyAbort();
   const ctx = context(
     base,
     {
@@ -349,7 +376,7 @@ async function runCallback(base: Base, kind: "success" | "failure", body: Uint8A
       scheduleId: payload.scheduleId || undefined,
       label: headerOf(payload.sourceHeader, FORWARDED.label) ?? job.definition.label ?? job.id,
     },
-    controller.signal,
+    abort,
   );
   const responseBody = decodeBase64(payload.body, "body");
 
