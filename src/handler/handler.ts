@@ -151,12 +151,15 @@ async function readBody(request: Request, max: number): Promise<Uint8Array> {
   }
   const declared = Number(request.headers.get("content-length"));
   if (declared > max) throw tooLarge();
-  if (!request.body) return new Uint8Array(0);
+  // With a declared length, read before touching `request.body`: on @hono/node-server (and
+  // other lightweight Request wrappers) the `body` getter builds a full Request and a
+  // ReadableStream over the socket, which cost more than the rest of the handler together.
   if (declared > 0) {
     const bytes = new Uint8Array(await request.arrayBuffer());
     if (bytes.length > max) throw tooLarge();
     return bytes;
   }
+  if (!request.body) return new Uint8Array(0);
   // No length given (chunked): count while reading.
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -205,18 +208,44 @@ function prefixed(logger: Logger, prefix: string): Logger {
   };
 }
 
+/**
+ * A job's abort controller, made on first use: most jobs have no timeout and never read
+ * `ctx.signal`, and in Node an AbortController costs more per request than parsing the input.
+ */
+class LazyAbort {
+  #controller: AbortController | undefined;
+  get controller(): AbortController {
+    this.#controller ??= new AbortController();
+    return this.#controller;
+  }
+  /** Whether the signal was made and has fired. */
+  get aborted(): boolean {
+    return this.#controller?.signal.aborted ?? false;
+  }
+  get reason(): unknown {
+    return this.#controller?.signal.reason;
+  }
+}
+
 function context(
   base: Base,
   fields: Omit<JobContext, "jobId" | "env" | "waitUntil" | "logger" | "signal">,
-  signal: AbortSignal,
+  abort: LazyAbort,
 ): JobContext {
+  let logger: Logger | undefined;
   return {
     jobId: base.job.id,
     ...fields,
-    signal,
+    // Getters, so requests whose job never reads them do not pay for them.
+    get signal() {
+      return abort.controller.signal;
+    },
     env: base.env,
     waitUntil: base.waitUntil,
-    logger: prefixed(base.logger, `[jobstash ${base.job.id} ${fields.messageId}]`),
+    get logger() {
+      logger ??= prefixed(base.logger, `[jobstash ${base.job.id} ${fields.messageId}]`);
+      return logger;
+    },
   };
 }
 
@@ -225,11 +254,12 @@ function intHeader(value: string | null | undefined): number | undefined {
   return value != null && value !== "" && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
-/** Abort `controller` after the job's timeout; the returned function cancels the timer. */
-function armTimeout(job: AnyJob, controller: AbortController): () => void {
+/** Abort the job's signal after its timeout; the returned function cancels the timer. */
+function armTimeout(job: AnyJob, abort: LazyAbort): () => void {
   const timeout = job.definition.timeout;
   if (timeout === undefined) return () => {};
   const ms = toMilliseconds(timeout);
+  const controller = abort.controller;
   const timer = setTimeout(
     () => controller.abort(new DOMException(`job "${job.id}" timed out after ${ms} ms`, "TimeoutError")),
     ms,
@@ -246,7 +276,7 @@ async function runJob(base: Base, body: Uint8Array, headers: Headers): Promise<R
     `the input of job "${job.id}"`,
   );
   const retried = intHeader(headers.get("upstash-retried")) ?? 0;
-  const controller = new AbortController();
+  const abort = new LazyAbort();
   const ctx = context(
     base,
     {
@@ -257,15 +287,15 @@ async function runJob(base: Base, body: Uint8Array, headers: Headers): Promise<R
       scheduleId: headers.get("upstash-schedule-id") ?? undefined,
       label: headers.get(FORWARDED.label) ?? job.definition.label ?? job.id,
     },
-    controller.signal,
+    abort,
   );
-  const disarm = armTimeout(job, controller);
+  const disarm = armTimeout(job, abort);
   let output: unknown;
   try {
     output = await job.definition.run(input, ctx);
   } catch (error) {
     // A job that gave up because its signal fired reports the timeout, not the abort noise.
-    if (controller.signal.aborted) throw controller.signal.reason;
+    if (abort.aborted) throw abort.reason;
     throw error;
   } finally {
     disarm();
@@ -343,7 +373,7 @@ async function runCallback(base: Base, kind: "success" | "failure", body: Uint8A
     return ignored("the original input does not match the job's schema");
   }
   const input = (parsed as StandardSchemaV1.SuccessResult<unknown>).value;
-  const controller = new AbortController();
+  const abort = new LazyAbort();
   const ctx = context(
     base,
     {
@@ -354,7 +384,7 @@ async function runCallback(base: Base, kind: "success" | "failure", body: Uint8A
       scheduleId: payload.scheduleId || undefined,
       label: headerOf(payload.sourceHeader, FORWARDED.label) ?? job.definition.label ?? job.id,
     },
-    controller.signal,
+    abort,
   );
   const responseBody = decodeBase64(payload.body, "body");
 
