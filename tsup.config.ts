@@ -7,7 +7,7 @@ export const entries = {
   express: "adapters/express.ts",
   next: "adapters/next.ts",
   workers: "adapters/workers.ts",
-  "dev-server/index": "src/dev-server/index.ts",
+  "dev-server": "src/dev-server/index.ts",
 } as const;
 
 export default defineConfig([
