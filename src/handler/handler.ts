@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { EnvSource } from "../config.js";
 import { ConfigError } from "../errors.js";
+import { jobDefaults } from "../job/define.js";
 import type { AnyJob, JobContext, JobFailure, Logger, Schema } from "../job/types.js";
 import { type AnyJobstash, FORWARDED, internals } from "../jobstash.js";
 import { base64ToBytes } from "../util/base64.js";
@@ -199,13 +200,13 @@ async function validate(schema: Schema, value: unknown, code: string, what: stri
   return (result as StandardSchemaV1.SuccessResult<unknown>).value;
 }
 
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+
 function prefixed(logger: Logger, prefix: string): Logger {
-  return {
-    debug: (message, ...args) => logger.debug(`${prefix} ${message}`, ...args),
-    info: (message, ...args) => logger.info(`${prefix} ${message}`, ...args),
-    warn: (message, ...args) => logger.warn(`${prefix} ${message}`, ...args),
-    error: (message, ...args) => logger.error(`${prefix} ${message}`, ...args),
-  };
+  const out = {} as Logger;
+  for (const level of LEVELS)
+    out[level] = (message, ...args) => logger[level](`${prefix} ${message}`, ...args);
+  return out;
 }
 
 /**
@@ -227,15 +228,29 @@ class LazyAbort {
   }
 }
 
-function context(
-  base: Base,
-  fields: Omit<JobContext, "jobId" | "env" | "waitUntil" | "logger" | "signal">,
-  abort: LazyAbort,
-): JobContext {
+/** What a delivery or a callback says about the message; the job's defaults fill the gaps. */
+interface MessageMeta {
+  messageId?: string | null;
+  retried?: number;
+  maxRetries?: number;
+  scheduleId?: string | null;
+  label?: string | null;
+}
+
+function context(base: Base, meta: MessageMeta, abort: LazyAbort): JobContext {
+  const { job } = base;
+  const defaults = jobDefaults(job);
+  const messageId = meta.messageId ?? "";
+  const retried = meta.retried ?? 0;
   let logger: Logger | undefined;
   return {
-    jobId: base.job.id,
-    ...fields,
+    jobId: job.id,
+    messageId,
+    attempt: retried + 1,
+    retried,
+    maxRetries: meta.maxRetries ?? defaults.retries,
+    scheduleId: meta.scheduleId || undefined,
+    label: meta.label ?? defaults.label,
     // Getters, so requests whose job never reads them do not pay for them.
     get signal() {
       return abort.controller.signal;
@@ -243,7 +258,7 @@ function context(
     env: base.env,
     waitUntil: base.waitUntil,
     get logger() {
-      logger ??= prefixed(base.logger, `[jobstash ${base.job.id} ${fields.messageId}]`);
+      logger ??= prefixed(base.logger, `[jobstash ${job.id} ${messageId}]`);
       return logger;
     },
   };
@@ -275,17 +290,15 @@ async function runJob(base: Base, body: Uint8Array, headers: Headers): Promise<R
     "INVALID_PAYLOAD",
     `the input of job "${job.id}"`,
   );
-  const retried = intHeader(headers.get("upstash-retried")) ?? 0;
   const abort = new LazyAbort();
   const ctx = context(
     base,
     {
-      messageId: headers.get("upstash-message-id") ?? "",
-      attempt: retried + 1,
-      retried,
-      maxRetries: intHeader(headers.get(FORWARDED.maxRetries)) ?? job.definition.retries ?? 3,
-      scheduleId: headers.get("upstash-schedule-id") ?? undefined,
-      label: headers.get(FORWARDED.label) ?? job.definition.label ?? job.id,
+      messageId: headers.get("upstash-message-id"),
+      retried: intHeader(headers.get("upstash-retried")),
+      maxRetries: intHeader(headers.get(FORWARDED.maxRetries)),
+      scheduleId: headers.get("upstash-schedule-id"),
+      label: headers.get(FORWARDED.label),
     },
     abort,
   );
@@ -377,12 +390,11 @@ async function runCallback(base: Base, kind: "success" | "failure", body: Uint8A
   const ctx = context(
     base,
     {
-      messageId: payload.sourceMessageId ?? "",
-      attempt: (payload.retried ?? 0) + 1,
-      retried: payload.retried ?? 0,
-      maxRetries: payload.maxRetries ?? job.definition.retries ?? 3,
-      scheduleId: payload.scheduleId || undefined,
-      label: headerOf(payload.sourceHeader, FORWARDED.label) ?? job.definition.label ?? job.id,
+      messageId: payload.sourceMessageId,
+      retried: payload.retried,
+      maxRetries: payload.maxRetries,
+      scheduleId: payload.scheduleId,
+      label: headerOf(payload.sourceHeader, FORWARDED.label),
     },
     abort,
   );
