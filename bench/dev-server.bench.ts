@@ -5,8 +5,8 @@
 //
 // The endpoint and the load generator run in worker threads so the dev server's event loop is
 // its own, as it would be next to a real app. `npm run bench -- dev-server`.
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { createDevServer, DEV_USERS } from "jobstash/dev-server";
 
@@ -94,12 +94,6 @@ async function run(load: Worker, endpoint: Worker, msg: object, n: number): Prom
   return n / ((performance.now() - start) / 1000);
 }
 
-/** A full GC before reading memory, so uncollected garbage is not counted as retained. */
-function collectGarbage(): void {
-  setFlagsFromString("--expose-gc");
-  (runInNewContext("gc") as () => void)();
-}
-
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 async function throughput() {
@@ -133,34 +127,35 @@ async function throughput() {
   await endpoint.terminate();
 }
 
-async function memory() {
-  const server = createDevServer();
-  const body = "x".repeat(1024);
-  const before = process.memoryUsage().rss;
-  const start = performance.now();
-  for (let i = 0; i < DELAYED; i++) {
-    const res = await server.app.request(`/v2/publish/http://127.0.0.1:9/api/jobs/later?i=${i}`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${user.token}`,
-        "content-type": "application/json",
-        "upstash-delay": "1d",
-        "upstash-forward-x-tenant": "t1",
+/** RSS for DELAYED delayed messages, measured in a separate plain-node process on the built code. */
+async function memory(bodySize: number) {
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--expose-gc", fileURLToPath(new URL("./dev-server-memory.mjs", import.meta.url))],
+      {
+        env: { ...process.env, BENCH_DELAYED: String(DELAYED), BENCH_BODY: String(bodySize) },
+        stdio: ["ignore", "pipe", "inherit"],
       },
-      body,
+    );
+    let text = "";
+    child.stdout.on("data", (c: Buffer) => {
+      text += c;
     });
-    if (res.status !== 200) throw new Error(`publish failed: ${res.status} ${await res.text()}`);
-  }
-  const elapsed = performance.now() - start;
-  collectGarbage();
-  const m = process.memoryUsage();
+    child.on("exit", (code) =>
+      code === 0 ? resolve(text) : reject(new Error(`memory run exited with ${code}`)),
+    );
+  });
+  const r = JSON.parse(out.trim().split("\n").pop()!);
+  if (r.pending !== DELAYED) throw new Error(`expected ${DELAYED} pending messages, found ${r.pending}`);
   console.log(
-    `${DELAYED} delayed messages (1 KB bodies, published in ${(elapsed / 1000).toFixed(1)} s): RSS ${mb(m.rss)} (${mb(before)} before); heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, array buffers ${mb(m.arrayBuffers)}; target < 250 MB RSS`,
+    `${DELAYED} delayed messages, ${bodySize} B bodies (published over HTTP in ${r.seconds.toFixed(1)} s): RSS ${mb(r.rss)} (${mb(r.rssBefore)} idle), heap ${mb(r.heapUsed)} used of ${mb(r.heapTotal)}; target < 250 MB RSS`,
   );
-  if (server.engine.pendingCount() !== DELAYED) throw new Error("not every delayed message is pending");
-  await server.close();
 }
 
-// Memory first, in a fresh process, so the throughput run's garbage does not count against it.
-if (process.env.BENCH_ONLY !== "throughput") await memory();
+// Memory first; each memory run is its own process, so nothing here skews it.
+if (process.env.BENCH_ONLY !== "throughput") {
+  await memory(1024);
+  await memory(256);
+}
 if (process.env.BENCH_ONLY !== "memory") await throughput();

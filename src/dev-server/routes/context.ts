@@ -39,9 +39,25 @@ export function queryPairs(rawQuery: string): { key: string; value: string; raw:
     });
 }
 
+/** Node's request, present when served by @hono/node-server (absent for in-process `app.request`). */
+function incomingOf(c: Context): { headers: Record<string, string | string[] | undefined> } | undefined {
+  return (c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined)
+    ?.incoming;
+}
+
 /** The request's headers with lower-case names. */
 export function headerMap(c: Context): HeaderMap {
   const map: HeaderMap = new Map();
+  // Node's already-parsed headers: materialising a WHATWG Headers object for every publish
+  // showed up in profiles.
+  const incoming = incomingOf(c);
+  if (incoming) {
+    for (const name in incoming.headers) {
+      const value = incoming.headers[name];
+      if (value !== undefined) map.set(name, Array.isArray(value) ? value.join(", ") : value);
+    }
+    return map;
+  }
   c.req.raw.headers.forEach((value, name) => {
     map.set(name.toLowerCase(), value);
   });
