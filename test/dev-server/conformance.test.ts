@@ -206,6 +206,44 @@ describe("errors and auth", () => {
     }
   });
 
+  it("rejects oversized bodies with 413 and keeps serving", async () => {
+    const small = createDevServer({ maxBodySize: 16 });
+    try {
+      const res = await small.app.request(`/v2/publish/${receiver.url}/big`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${DEV_USERS.defaultUser.token}` },
+        body: "x".repeat(17),
+      });
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as { error: string }).error).toMatch(/maxBodySize/);
+      const ok = await small.app.request(`/v2/publish/${receiver.url}/big`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${DEV_USERS.defaultUser.token}`, "upstash-delay": "1h" },
+        body: "x".repeat(16),
+      });
+      expect(ok.status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("shows redacted fields hashed but delivers them intact", async () => {
+    const res = await client.publish({
+      url: `${receiver.url}/redact`,
+      body: "secret-body",
+      headers: { "X-Api-Key": "secret-key", "X-Plain": "visible" },
+      redact: { body: true, header: ["X-Api-Key"] },
+    });
+    const [d] = await receiver.waitFor(1, byId(res.messageId));
+    expect(d!.body).toBe("secret-body");
+    expect(d!.headers["x-api-key"]).toBe("secret-key");
+    const logs = await client.logs({ filter: { messageId: res.messageId } });
+    const text = JSON.stringify(logs);
+    expect(text).not.toContain("secret");
+    expect(Buffer.from(logs.logs[0]!.body!, "base64").toString()).toMatch(/^REDACTED:[0-9a-f]{64}$/);
+    expect(logs.logs[0]!.header!["X-Plain"]).toEqual(["visible"]);
+  });
+
   it("isolates state per token and answers /v2/keys per user", async () => {
     const other = new Client({ baseUrl: listening.url, token: DEV_USERS.testUser1.token, retry: false });
     const res = await client.publish({ url: `${receiver.url}/iso`, body: "x", delay: 60 });

@@ -288,6 +288,58 @@ describe("queues and flow control", () => {
     expect((await get("/v2/queues/q1")).lag).toBe(0);
   });
 
+  it("with parallelism 1, holds the next message until the current one's callback is done", async () => {
+    let callbackAnswered = false;
+    const order: string[] = [];
+    const { clock, receiver } = await setup((d) => {
+      order.push(d.path === "/cb" ? "callback" : d.body);
+      if (d.path === "/cb") {
+        // The callback fails once: its retry must still hold the queue.
+        if (!callbackAnswered) {
+          callbackAnswered = true;
+          return { status: 500 };
+        }
+      }
+      return {};
+    });
+    await publish(
+      `/v2/enqueue/cbq/${receiver.url}/job`,
+      { "upstash-callback": `${receiver.url}/cb`, "upstash-callback-retry-delay": "5000" },
+      "first",
+    );
+    await publish(`/v2/enqueue/cbq/${receiver.url}/job`, {}, "second");
+    await clock.advance(0);
+    expect(order).toEqual(["first", "callback"]);
+    await clock.advance(5000);
+    expect(order).toEqual(["first", "callback", "callback", "second"]);
+  });
+
+  it("runs a schedule that targets a queue through that queue", async () => {
+    const { clock, receiver } = await setup(() => ({}), Date.parse("2026-05-01T10:00:30Z"));
+    await server!.app.request(`/v2/schedules/${receiver.url}/sq`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "upstash-cron": "* * * * *",
+        "upstash-queue-name": "sched-q",
+      },
+    });
+    await server!.app.request("/v2/queues/sched-q/pause", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await clock.advance(3 * 60_000);
+    expect(at(receiver, "/sq")).toHaveLength(0);
+    expect((await get("/v2/queues/sched-q")).lag).toBe(3);
+    await server!.app.request("/v2/queues/sched-q/resume", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await clock.advance(0);
+    expect(at(receiver, "/sq")).toHaveLength(3);
+    expect(at(receiver, "/sq").every((d) => typeof d.headers["upstash-schedule-id"] === "string")).toBe(true);
+  });
+
   it("holds a paused queue and lets parallelism > 1 run several at once", async () => {
     const { clock, receiver } = await setup(() => ({}));
     const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
