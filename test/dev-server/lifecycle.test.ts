@@ -159,6 +159,34 @@ describe("retries on the virtual clock", () => {
   });
 });
 
+describe("failed attempts without a reply", () => {
+  it("retries connection errors and timeouts, and dead-letters them without a response status", async () => {
+    const { clock, receiver } = await setup(async (d) => {
+      if (d.path === "/slow") await new Promise((r) => setTimeout(r, 1000));
+      return {};
+    });
+    // A port nothing listens on: take a free one and close it again.
+    const closed = await startReceiver();
+    const deadUrl = `${closed.url}/gone`;
+    await closed.close();
+    const dead = await publish(`/v2/publish/${deadUrl}`, { "upstash-retries": "1" });
+    const slow = await publish(`/v2/publish/${receiver.url}/slow`, {
+      "upstash-retries": "0",
+      "upstash-timeout": "100ms",
+    });
+    await clock.advance(0);
+    await clock.advance(12_183);
+    const dlq = (await get("/v2/dlq")).messages as any[];
+    const deadEntry = dlq.find((m) => m.messageId === dead.json.messageId);
+    const slowEntry = dlq.find((m) => m.messageId === slow.json.messageId);
+    expect(deadEntry.responseStatus).toBeUndefined();
+    expect(deadEntry.error).toMatch(/ECONNREFUSED/);
+    expect(slowEntry.error).toMatch(/timed out after 100ms/);
+    const retries = (await get(`/v2/events?messageId=${dead.json.messageId}&state=RETRY`)).events;
+    expect(retries).toHaveLength(1);
+  });
+});
+
 describe("delay, cancel and dedup", () => {
   it("holds a delayed message until its time, and Not-Before wins over Delay", async () => {
     const start = Date.now();
