@@ -169,7 +169,13 @@ describe("publish and delivery", () => {
       (await client.dlq.listMessages({ filter: { messageId: res.messageId } })).messages.at(0),
     );
     expect(entry.responseStatus).toBe(489);
+    expect(entry.responseHeader?.["Upstash-Nonretryable-Error"]).toEqual(["true"]);
     expect(receiver.deliveries.filter(byId(res.messageId))).toHaveLength(1);
+    const auth = { authorization: `Bearer ${DEV_USERS.defaultUser.token}` };
+    const one = await fetch(`${listening.url}/v2/dlq/${entry.dlqId}`, { headers: auth }).then((r) =>
+      r.json(),
+    );
+    expect(one).toMatchObject({ dlqId: entry.dlqId, messageId: res.messageId, responseBody: "no" });
     await client.dlq.delete(entry.dlqId);
     await expect(client.dlq.delete(entry.dlqId)).rejects.toMatchObject({ status: 404 });
   });
