@@ -123,13 +123,24 @@ function tooLarge(size: number, max: number): DevServerError {
   return new DevServerError(413, `body of ${size} bytes is over the maximum of ${max} bytes (maxBodySize)`);
 }
 
-export async function jsonBody<T>(c: Context, what: string): Promise<T> {
+/** A JSON object body (not an array, null or a scalar); 400 otherwise. */
+export async function jsonBody<T extends object>(
+  c: Context,
+  what: string,
+  expect: "object" | "array" = "object",
+): Promise<T> {
   const text = await c.req.text();
+  let value: unknown;
   try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(text);
   } catch {
     throw badRequest(`invalid JSON body for ${what}`);
   }
+  const isArray = Array.isArray(value);
+  if (typeof value !== "object" || value === null || isArray !== (expect === "array")) {
+    throw badRequest(`the ${what} body must be a JSON ${expect}`);
+  }
+  return value as T;
 }
 
 /**
