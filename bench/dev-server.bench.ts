@@ -13,6 +13,7 @@ import { createDevServer, DEV_USERS } from "jobstash/dev-server";
 const N = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const DELAYED = Number(process.env.BENCH_DELAYED ?? 100_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const user = DEV_USERS.defaultUser;
 
 const endpointCode = `
@@ -106,22 +107,27 @@ async function throughput() {
   const publishUrl = `${listening.url}/v2/publish/${endpointUrl}`;
   const common = { n: N, concurrency: CONCURRENCY, token: user.token, key: user.currentSigningKey };
 
-  // Warm up both paths (JIT, sockets), then measure each twice, interleaved, and keep the best.
+  // Warm up both paths (JIT, sockets). Then alternate ceiling and end-to-end runs: on a shared
+  // 2-core machine the available CPU drifts, so each round's ratio compares runs taken seconds
+  // apart, and the median round is reported.
   await run(load, endpoint, { ...common, n: 2000, mode: "direct", url: endpointUrl }, 2000);
   await run(load, endpoint, { ...common, n: 2000, mode: "publish", url: publishUrl }, 2000);
-  let ceiling = 0;
-  let e2e = 0;
-  for (let i = 0; i < 2; i++) {
-    ceiling = Math.max(
-      ceiling,
-      await run(load, endpoint, { ...common, mode: "direct", url: endpointUrl }, N),
-    );
-    e2e = Math.max(e2e, await run(load, endpoint, { ...common, mode: "publish", url: publishUrl }, N));
+  const rounds: { ceiling: number; e2e: number; ratio: number }[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const ceiling = await run(load, endpoint, { ...common, mode: "direct", url: endpointUrl }, N);
+    const e2e = await run(load, endpoint, { ...common, mode: "publish", url: publishUrl }, N);
+    rounds.push({ ceiling, e2e, ratio: e2e / ceiling });
   }
-  console.log(`messages: ${N}, concurrency: ${CONCURRENCY}, body: 1 KB`);
-  console.log(`raw ceiling (signed POSTs straight to the endpoint): ${ceiling.toFixed(0)} msg/s`);
-  console.log(`end to end (publish -> dev server -> signed delivery -> ack): ${e2e.toFixed(0)} msg/s`);
-  console.log(`ratio: ${(e2e / ceiling).toFixed(2)}x (target >= 0.35x)`);
+  console.log(`messages per run: ${N}, concurrency: ${CONCURRENCY}, body: 1 KB, rounds: ${ROUNDS}`);
+  for (const [i, r] of rounds.entries()) {
+    console.log(
+      `  round ${i + 1}: ceiling ${r.ceiling.toFixed(0)} msg/s, end to end ${r.e2e.toFixed(0)} msg/s, ratio ${r.ratio.toFixed(2)}x`,
+    );
+  }
+  const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)]!;
+  console.log(`raw ceiling (signed POSTs straight to the endpoint): ${median.ceiling.toFixed(0)} msg/s`);
+  console.log(`end to end (publish -> dev server -> signed delivery -> ack): ${median.e2e.toFixed(0)} msg/s`);
+  console.log(`ratio (median round): ${median.ratio.toFixed(2)}x (target >= 0.35x)`);
   await server.close();
   await load.terminate();
   await endpoint.terminate();
