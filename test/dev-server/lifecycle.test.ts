@@ -410,6 +410,41 @@ describe("queues and flow control", () => {
     expect(peak).toBe(3);
   });
 
+  it("keeps pinned limits over per-publish values, and a paused key holds delivery", async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const { clock, receiver } = await setup(async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return {};
+    });
+    const fc = (value: string) => ({
+      "upstash-flow-control-key": "pinned",
+      "upstash-flow-control-value": value,
+    });
+    await publish(`/v2/publish/${receiver.url}/pin`, { ...fc("parallelism=5"), "upstash-delay": "1h" });
+    const post = (path: string) =>
+      server!.app.request(path, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    expect((await post("/v2/flowControl/pinned/pin?parallelism=1")).status).toBe(200);
+    await post("/v2/flowControl/pinned/pause");
+    await Promise.all(
+      Array.from({ length: 6 }, () => publish(`/v2/publish/${receiver.url}/pin`, fc("parallelism=5"))),
+    );
+    await clock.advance(0);
+    expect(at(receiver, "/pin")).toHaveLength(0);
+    expect(await get("/v2/flowControl/pinned")).toMatchObject({
+      parallelismMax: 1,
+      isPinnedParallelism: true,
+      waitListSize: 6,
+    });
+    await post("/v2/flowControl/pinned/resume");
+    await clock.advance(0);
+    expect(at(receiver, "/pin")).toHaveLength(6);
+    expect(peak).toBe(1);
+  });
+
   it("starts at most `rate` calls per period", async () => {
     const { clock, receiver } = await setup(() => ({}));
     for (let i = 0; i < 12; i++) {
