@@ -281,6 +281,22 @@ export class Engine {
     return cfg;
   }
 
+  readonly #strings = new Map<string, string>();
+
+  /**
+   * One shared, flat copy of strings that repeat across messages (destinations, caller IPs).
+   * A destination cut from the request target otherwise keeps the whole request URL alive
+   * through V8's sliced and cons strings, once per message.
+   */
+  #intern(value: string): string {
+    const hit = this.#strings.get(value);
+    if (hit !== undefined) return hit;
+    const flat = Buffer.from(value).toString();
+    if (this.#strings.size >= 10_000) this.#strings.clear();
+    this.#strings.set(flat, flat);
+    return flat;
+  }
+
   publish(user: UserState, input: PublishInput) {
     return this.preparePublish(user, input)();
   }
@@ -343,7 +359,16 @@ export class Engine {
       }
     }
     const notBefore = cfg.notBefore ?? now + (cfg.delayMs ?? 0);
-    const msg = new Message(this.#newMessageId(), user, ep.url, cfg, body, now, notBefore, ctx.callerIp);
+    const msg = new Message(
+      this.#newMessageId(),
+      user,
+      this.#intern(ep.url),
+      cfg,
+      body,
+      now,
+      notBefore,
+      this.#intern(ctx.callerIp),
+    );
     msg.topicName = ctx.topicName;
     msg.endpointName = ep.name;
     msg.scheduleId = ctx.scheduleId;
