@@ -3,9 +3,12 @@
 // (one thread POSTing signed 1 KB bodies straight to the same endpoint over a keep-alive agent
 // at the same concurrency), then RSS for 100,000 delayed messages.
 //
-// The endpoint and the load generator run in worker threads so the dev server's event loop is
-// its own, as it would be next to a real app. `npm run bench -- dev-server`.
+// The endpoint (a Hono app on @hono/node-server) and the load generator run in worker threads
+// so the dev server's event loop is its own, as it would be next to a real app.
+// `npm run bench -- dev-server`; BENCH_MESSAGES, BENCH_CONCURRENCY, BENCH_ROUNDS and
+// BENCH_DELAYED change the sizes.
 import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { createDevServer, DEV_USERS } from "jobstash/dev-server";
@@ -16,19 +19,20 @@ const DELAYED = Number(process.env.BENCH_DELAYED ?? 100_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const user = DEV_USERS.defaultUser;
 
+// The receiving app: a Hono endpoint on @hono/node-server that reads the body and answers 200.
 const endpointCode = `
-const http = require("node:http");
-const { parentPort } = require("node:worker_threads");
+const { parentPort, workerData } = require("node:worker_threads");
+const { Hono } = require(workerData.hono);
+const { serve } = require(workerData.honoNode);
 let target = Infinity, count = 0;
-const server = http.createServer((req, res) => {
-  req.on("data", () => {});
-  req.on("end", () => {
-    res.end("ok");
-    if (++count === target) parentPort.postMessage({ done: true });
-  });
+const app = new Hono();
+app.post("/api/jobs/:job", async (c) => {
+  await c.req.arrayBuffer();
+  if (++count === target) parentPort.postMessage({ done: true });
+  return c.text("ok");
 });
+const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) => parentPort.postMessage({ port: info.port }));
 server.keepAliveTimeout = 60_000;
-server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port }));
 parentPort.on("message", (m) => { if (m.target !== undefined) { count = 0; target = m.target; parentPort.postMessage({ ready: true }); } });
 `;
 
@@ -66,8 +70,13 @@ parentPort.on("message", ({ mode, url, n, concurrency, token, key }) => {
 });
 `;
 
+const require = createRequire(import.meta.url);
+
 function worker(code: string): Worker {
-  return new Worker(code, { eval: true });
+  return new Worker(code, {
+    eval: true,
+    workerData: { hono: require.resolve("hono"), honoNode: require.resolve("@hono/node-server") },
+  });
 }
 
 function next<T>(w: Worker, test: (m: any) => boolean): Promise<T> {
