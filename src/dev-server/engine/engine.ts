@@ -634,19 +634,12 @@ export class Engine {
     cfg.contentBasedDeduplication = undefined;
     cfg.delayMs = undefined;
     cfg.notBefore = undefined;
-    const child = this.#publishOne(
-      msg.user,
-      cfg,
-      { url },
-      toStoredBody(Buffer.from(JSON.stringify(payload))),
-      {
-        now: this.clock.now(),
-        callerIp: msg.callerIp,
-        dedupPrefix: "",
-        parent: msg,
-      },
-    );
-    void child;
+    this.#publishOne(msg.user, cfg, { url }, toStoredBody(Buffer.from(JSON.stringify(payload))), {
+      now: this.clock.now(),
+      callerIp: msg.callerIp,
+      dedupPrefix: "",
+      parent: msg,
+    });
   }
 
   /** A message reached a terminal state: drop it from the live set and free its queue slot. */
