@@ -162,6 +162,24 @@ describe("publish and delivery", () => {
     ).toHaveLength(0);
   });
 
+  it("drained() resolves once every message, callbacks included, is final", async () => {
+    failing.add("/drain-fail");
+    try {
+      await client.publish({
+        url: `${receiver.url}/drain-ok`,
+        body: "a",
+        callback: `${receiver.url}/drain-cb`,
+      });
+      await client.publish({ url: `${receiver.url}/drain-fail`, body: "b", retries: 2 });
+      await server.engine.drained();
+      expect(server.engine.pendingCount()).toBe(0);
+      expect(receiver.deliveries.filter((d) => d.path === "/drain-cb")).toHaveLength(1);
+      expect(receiver.deliveries.filter((d) => d.path === "/drain-fail")).toHaveLength(3);
+    } finally {
+      failing.delete("/drain-fail");
+    }
+  });
+
   it("sends 489 + Upstash-NonRetryable-Error straight to the DLQ", async () => {
     const res = await client.publish({ url: `${receiver.url}/nonretryable`, body: "x", retries: 3 });
     await receiver.waitFor(1, byId(res.messageId));

@@ -646,6 +646,13 @@ export class Engine {
   #finish(msg: Message): void {
     msg.phase = "done";
     msg.user.messages.delete(msg.id);
+    if (this.#drainWaiters.length && msg.user.messages.size === 0 && this.pendingCount() === 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      queueMicrotask(() => {
+        for (const w of waiters) w();
+      });
+    }
     this.#unschedule(msg);
     if (msg.pendingChildren === 0) this.#releaseQueueSlot(msg);
     const parent = msg.parent;
@@ -1104,6 +1111,22 @@ export class Engine {
   }
 
   // ---------------------------------------------------------------- lifecycle
+
+  #drainWaiters: (() => void)[] = [];
+
+  /**
+   * Resolves once every accepted message (callbacks included) is delivered, failed or cancelled.
+   * With the real clock this includes waiting out delays and retry backoff, so pair it with
+   * `retryScale` in end-to-end tests.
+   *
+   * @example
+   * await client.publishJSON({ url, body });
+   * await server.engine.drained();
+   */
+  drained(): Promise<void> {
+    if (this.pendingCount() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
 
   /** Messages accepted and not yet in a final state, across users. */
   pendingCount(): number {
