@@ -69,6 +69,38 @@ describe("publish and delivery", () => {
     expect(d!.verified).toBe(true);
   });
 
+  it("takes configuration from upstash-* query keys and forwards all headers with Upstash-Header-Forward", async () => {
+    const token = DEV_USERS.defaultUser.token;
+    const delayed = await fetch(
+      `${listening.url}/v2/publish/${receiver.url}/q?keep=1&upstash-delay=1h&upstash-retries=7`,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+        body: "later",
+      },
+    ).then((r) => r.json() as Promise<{ messageId: string; url: string }>);
+    expect(delayed.url).toBe(`${receiver.url}/q?keep=1`);
+    const m = await client.messages.get(delayed.messageId);
+    expect(m.maxRetries).toBe(7);
+    expect(m.notBefore).toBeGreaterThan(Date.now() + 3_000_000);
+    await client.messages.cancel(delayed.messageId);
+
+    const forwarded = await fetch(`${listening.url}/v2/publish/${receiver.url}/fwd`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "upstash-header-forward": "true",
+        "x-webhook-sig": "abc",
+        "upstash-method": "GET",
+      },
+    }).then((r) => r.json() as Promise<{ messageId: string }>);
+    const [d] = await receiver.waitFor(1, byId(forwarded.messageId));
+    expect(d!.method).toBe("GET");
+    expect(d!.headers["x-webhook-sig"]).toBe("abc");
+    expect(d!.headers.authorization).toBeUndefined();
+    expect(d!.verified).toBe(true);
+  });
+
   it("returns a message while it is delayed, and cancels it", async () => {
     const res = await client.publishJSON({
       url: `${receiver.url}/later`,
