@@ -283,6 +283,10 @@ describe("schedules", () => {
     expect(
       at(receiver, "/cron").every((d) => d.headers["upstash-schedule-id"] === "daily" && d.body === "tick"),
     ).toBe(true);
+    const info = await get("/v2/schedules/daily");
+    expect(Object.values(info.lastScheduleStates)).toEqual(["SUCCESS"]);
+    expect(info.lastScheduleTime).toBe(Date.parse("2026-03-09T13:00:00Z"));
+    expect(info.nextScheduleTime).toBe(Date.parse("2026-03-10T13:00:00Z"));
     // Paused: ticks are skipped but the schedule keeps its place.
     await server!.app.request("/v2/schedules/daily/pause", {
       method: "PATCH",

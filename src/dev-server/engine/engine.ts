@@ -541,6 +541,7 @@ export class Engine {
     const ok = result.ok && result.status >= 200 && result.status < 300;
     if (ok) {
       this.#log(msg, "DELIVERED", { responseStatus: outcome.status, responseBody: outcome.body });
+      this.#markScheduleRun(msg, "SUCCESS");
       this.#publishCallback(msg, outcome, "callback");
       this.#finish(msg);
       return;
@@ -556,6 +557,7 @@ export class Engine {
       const entry: DlqEntry = { dlqId, msg, time: now, outcome };
       msg.user.dlq.set(dlqId, entry);
       this.#log(msg, "FAILED", { error, responseStatus: outcome.status, responseBody: outcome.body });
+      this.#markScheduleRun(msg, "FAIL");
       this.#publishCallback(msg, outcome, "callback");
       this.#publishCallback(msg, outcome, "failureCallback", dlqId);
       this.#finish(msg);
@@ -957,11 +959,19 @@ export class Engine {
     return { scheduleId: id };
   }
 
+  /** Updates `lastScheduleStates` when a message of the schedule's latest tick finishes. */
+  #markScheduleRun(msg: Message, state: "SUCCESS" | "FAIL"): void {
+    if (!msg.scheduleId) return;
+    const s = msg.user.schedules.get(msg.scheduleId);
+    if (s && msg.id in s.lastStates) s.lastStates[msg.id] = state;
+  }
+
   #tick(s: Schedule): void {
     if (s.user.schedules.get(s.id) !== s) return;
     const now = this.clock.now();
     if (!s.paused) {
       s.lastScheduleTime = now;
+      s.lastStates = {};
       try {
         const targets = this.#resolveDestination(s.user, s.destination);
         for (const ep of targets.endpoints) {
@@ -973,7 +983,7 @@ export class Engine {
             scheduleId: s.id,
             dedupPrefix: "",
           });
-          s.lastStates = { [r.messageId]: "IN_PROGRESS" };
+          s.lastStates[r.messageId] = "IN_PROGRESS";
         }
       } catch (error) {
         // A URL group deleted after the schedule was created: skip this tick, keep the schedule.
