@@ -59,6 +59,34 @@ export interface MessageConfig {
   cron?: string;
   scheduleId?: string;
   queueName?: string;
+  /** `Upstash-Redact-Fields`: shown hashed in the message, log, DLQ and schedule APIs. */
+  redact?: RedactConfig;
+}
+
+export interface RedactConfig {
+  body?: boolean;
+  allHeaders?: boolean;
+  /** Go-canonical header names. */
+  headers?: string[];
+}
+
+/** Parses `body, header, header[Authorization]` (also `headers` / `headers[...]`, as the docs write them). */
+export function parseRedactFields(value: string): RedactConfig {
+  const redact: RedactConfig = {};
+  for (const part of value.split(",")) {
+    const p = part.trim();
+    if (!p) continue;
+    const m = /^headers?\[([^\]]+)\]$/.exec(p);
+    if (p === "body") redact.body = true;
+    else if (p === "header" || p === "headers") redact.allHeaders = true;
+    else if (m) redact.headers = [...(redact.headers ?? []), canonicalHeaderName(m[1]!.trim())];
+    else {
+      throw badRequest(
+        `invalid Upstash-Redact-Fields part ${JSON.stringify(p)}: use body, header or header[<Name>]`,
+      );
+    }
+  }
+  return redact;
 }
 
 export interface ConfigLimits {
@@ -224,6 +252,8 @@ export function parseMessageConfig(
   const dedup = get("upstash-deduplication-id");
   if (dedup) cfg.deduplicationId = dedup;
   if (get("upstash-content-based-deduplication") === "true") cfg.contentBasedDeduplication = true;
+  const redact = get("upstash-redact-fields");
+  if (redact) cfg.redact = parseRedactFields(redact);
   const cron = get("upstash-cron");
   if (cron) cfg.cron = cron;
   const scheduleId = get("upstash-schedule-id");

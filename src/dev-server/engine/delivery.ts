@@ -40,6 +40,7 @@ export class Deliverer {
   /** In-flight requests by deadline, swept by one interval instead of a timer per request. */
   readonly #pending = new Set<Pending>();
   #sweeper: NodeJS.Timeout | undefined;
+  #sweepEvery = Number.POSITIVE_INFINITY;
 
   constructor(maxSockets = 256) {
     this.#http = new http.Agent({ keepAlive: true, maxSockets, scheduling: "lifo" });
@@ -72,6 +73,7 @@ export class Deliverer {
     if (this.#pending.size === 0 && this.#sweeper) {
       clearInterval(this.#sweeper);
       this.#sweeper = undefined;
+      this.#sweepEvery = Number.POSITIVE_INFINITY;
     }
   }
 
@@ -101,8 +103,13 @@ export class Deliverer {
         resolve(result);
       };
       this.#pending.add(pending);
-      if (!this.#sweeper) {
-        this.#sweeper = setInterval(() => this.#sweep(), Math.min(250, Math.max(10, req.timeoutMs / 4)));
+      // Sweep at a quarter of the shortest timeout in flight (10-250 ms), so a short
+      // Upstash-Timeout is not overshot by much.
+      const every = Math.min(250, Math.max(10, req.timeoutMs / 4));
+      if (every < this.#sweepEvery) {
+        if (this.#sweeper) clearInterval(this.#sweeper);
+        this.#sweepEvery = every;
+        this.#sweeper = setInterval(() => this.#sweep(), every);
         this.#sweeper.unref();
       }
       const request = (secure ? https : http).request(

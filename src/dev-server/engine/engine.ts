@@ -281,6 +281,22 @@ export class Engine {
     return cfg;
   }
 
+  readonly #strings = new Map<string, string>();
+
+  /**
+   * One shared, flat copy of strings that repeat across messages (destinations, caller IPs).
+   * A destination cut from the request target otherwise keeps the whole request URL alive
+   * through V8's sliced and cons strings, once per message.
+   */
+  #intern(value: string): string {
+    const hit = this.#strings.get(value);
+    if (hit !== undefined) return hit;
+    const flat = Buffer.from(value).toString();
+    if (this.#strings.size >= 10_000) this.#strings.clear();
+    this.#strings.set(flat, flat);
+    return flat;
+  }
+
   publish(user: UserState, input: PublishInput) {
     return this.preparePublish(user, input)();
   }
@@ -343,7 +359,16 @@ export class Engine {
       }
     }
     const notBefore = cfg.notBefore ?? now + (cfg.delayMs ?? 0);
-    const msg = new Message(this.#newMessageId(), user, ep.url, cfg, body, now, notBefore, ctx.callerIp);
+    const msg = new Message(
+      this.#newMessageId(),
+      user,
+      this.#intern(ep.url),
+      cfg,
+      body,
+      now,
+      notBefore,
+      this.#intern(ctx.callerIp),
+    );
     msg.topicName = ctx.topicName;
     msg.endpointName = ep.name;
     msg.scheduleId = ctx.scheduleId;
@@ -516,6 +541,7 @@ export class Engine {
     const ok = result.ok && result.status >= 200 && result.status < 300;
     if (ok) {
       this.#log(msg, "DELIVERED", { responseStatus: outcome.status, responseBody: outcome.body });
+      this.#markScheduleRun(msg, "SUCCESS");
       this.#publishCallback(msg, outcome, "callback");
       this.#finish(msg);
       return;
@@ -531,6 +557,7 @@ export class Engine {
       const entry: DlqEntry = { dlqId, msg, time: now, outcome };
       msg.user.dlq.set(dlqId, entry);
       this.#log(msg, "FAILED", { error, responseStatus: outcome.status, responseBody: outcome.body });
+      this.#markScheduleRun(msg, "FAIL");
       this.#publishCallback(msg, outcome, "callback");
       this.#publishCallback(msg, outcome, "failureCallback", dlqId);
       this.#finish(msg);
@@ -609,25 +636,25 @@ export class Engine {
     cfg.contentBasedDeduplication = undefined;
     cfg.delayMs = undefined;
     cfg.notBefore = undefined;
-    const child = this.#publishOne(
-      msg.user,
-      cfg,
-      { url },
-      toStoredBody(Buffer.from(JSON.stringify(payload))),
-      {
-        now: this.clock.now(),
-        callerIp: msg.callerIp,
-        dedupPrefix: "",
-        parent: msg,
-      },
-    );
-    void child;
+    this.#publishOne(msg.user, cfg, { url }, toStoredBody(Buffer.from(JSON.stringify(payload))), {
+      now: this.clock.now(),
+      callerIp: msg.callerIp,
+      dedupPrefix: "",
+      parent: msg,
+    });
   }
 
   /** A message reached a terminal state: drop it from the live set and free its queue slot. */
   #finish(msg: Message): void {
     msg.phase = "done";
     msg.user.messages.delete(msg.id);
+    if (this.#drainWaiters.length && msg.user.messages.size === 0 && this.pendingCount() === 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      queueMicrotask(() => {
+        for (const w of waiters) w();
+      });
+    }
     this.#unschedule(msg);
     if (msg.pendingChildren === 0) this.#releaseQueueSlot(msg);
     const parent = msg.parent;
@@ -932,11 +959,19 @@ export class Engine {
     return { scheduleId: id };
   }
 
+  /** Updates `lastScheduleStates` when a message of the schedule's latest tick finishes. */
+  #markScheduleRun(msg: Message, state: "SUCCESS" | "FAIL"): void {
+    if (!msg.scheduleId) return;
+    const s = msg.user.schedules.get(msg.scheduleId);
+    if (s && msg.id in s.lastStates) s.lastStates[msg.id] = state;
+  }
+
   #tick(s: Schedule): void {
     if (s.user.schedules.get(s.id) !== s) return;
     const now = this.clock.now();
     if (!s.paused) {
       s.lastScheduleTime = now;
+      s.lastStates = {};
       try {
         const targets = this.#resolveDestination(s.user, s.destination);
         for (const ep of targets.endpoints) {
@@ -948,7 +983,7 @@ export class Engine {
             scheduleId: s.id,
             dedupPrefix: "",
           });
-          s.lastStates = { [r.messageId]: "IN_PROGRESS" };
+          s.lastStates[r.messageId] = "IN_PROGRESS";
         }
       } catch (error) {
         // A URL group deleted after the schedule was created: skip this tick, keep the schedule.
@@ -1086,6 +1121,22 @@ export class Engine {
   }
 
   // ---------------------------------------------------------------- lifecycle
+
+  #drainWaiters: (() => void)[] = [];
+
+  /**
+   * Resolves once every accepted message (callbacks included) is delivered, failed or cancelled.
+   * With the real clock this includes waiting out delays and retry backoff, so pair it with
+   * `retryScale` in end-to-end tests.
+   *
+   * @example
+   * await client.publishJSON({ url, body });
+   * await server.engine.drained();
+   */
+  drained(): Promise<void> {
+    if (this.pendingCount() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
 
   /** Messages accepted and not yet in a final state, across users. */
   pendingCount(): number {

@@ -1,4 +1,5 @@
-import { type StoredHeaders, storeRawHeaders } from "./config.js";
+import { createHash } from "node:crypto";
+import { type MessageConfig, type StoredHeaders, storeRawHeaders } from "./config.js";
 import {
   bodyBytes,
   type DlqEntry,
@@ -15,6 +16,28 @@ type Json = Record<string, unknown>;
 function compact(o: Json): Json {
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
   return o;
+}
+
+function redacted(value: string | Buffer): string {
+  return `REDACTED:${createHash("sha256").update(value).digest("hex")}`;
+}
+
+/** Headers as the management APIs show them: redacted ones hashed (they are delivered intact). */
+function shownHeaders(cfg: MessageConfig): StoredHeaders {
+  const r = cfg.redact;
+  if (!r || (!r.allHeaders && !r.headers?.length)) return cfg.header;
+  const out: StoredHeaders = {};
+  for (const [name, values] of Object.entries(cfg.header)) {
+    const hide = name !== "Content-Type" && (r.allHeaders || r.headers?.includes(name));
+    out[name] = hide ? values.map(redacted) : values;
+  }
+  return out;
+}
+
+function shownBody(cfg: MessageConfig, body: string | undefined): Json {
+  const bytes = bodyBytes(body);
+  if (bytes && cfg.redact?.body) return { body: redacted(bytes) };
+  return bodyFields(bytes);
 }
 
 function bodyFields(body: Buffer | undefined): Json {
@@ -45,8 +68,8 @@ export function messageView(m: Message): Json {
     topicName: m.topicName,
     endpointName: m.endpointName,
     method: cfg.method,
-    header: cfg.header,
-    ...bodyFields(bodyBytes(m.body)),
+    header: shownHeaders(cfg),
+    ...shownBody(cfg, m.body),
     maxRetries: cfg.retries,
     retryDelayExpression: cfg.retryDelay,
     notBefore: m.notBefore,
@@ -93,8 +116,12 @@ export function logView(e: LogEntry): Json {
     endpointName: m.endpointName,
     scheduleId: m.scheduleId,
     queueName: m.queue?.name,
-    header: cfg.header,
-    body: m.body ? bodyBytes(m.body)!.toString("base64") : undefined,
+    header: shownHeaders(cfg),
+    body: m.body
+      ? cfg.redact?.body
+        ? Buffer.from(redacted(bodyBytes(m.body)!)).toString("base64")
+        : bodyBytes(m.body)!.toString("base64")
+      : undefined,
     responseStatus: e.responseStatus,
     responseBody: e.responseBody?.length ? e.responseBody.toString("base64") : undefined,
     responseHeaders: e.responseHeaders,
@@ -118,8 +145,8 @@ export function scheduleView(s: Schedule): Json {
     cron: s.cron,
     destination: s.destination,
     method: cfg.method,
-    header: cfg.header as StoredHeaders,
-    ...bodyFields(bodyBytes(s.body)),
+    header: shownHeaders(cfg),
+    ...shownBody(cfg, s.body),
     retries: cfg.retries,
     delay: cfg.delayMs !== undefined ? Math.round(cfg.delayMs / 1000) : undefined,
     callback: cfg.callback,
