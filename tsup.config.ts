@@ -7,8 +7,8 @@ export const entries = {
   express: "adapters/express.ts",
   next: "adapters/next.ts",
   workers: "adapters/workers.ts",
-  "dev-server/index": "src/dev-server/index.ts",
-  "sync/index": "src/sync/index.ts",
+  "dev-server": "src/dev-server/index.ts",
+  sync: "src/sync/index.ts",
 } as const;
 
 export default defineConfig([

@@ -8,26 +8,23 @@ import { type Duration, toMilliseconds } from "./util/duration.js";
  */
 const KIND = Symbol.for("jobstash.error");
 
-function isKind(value: unknown, kind: string): boolean {
-  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[KIND] === kind;
-}
-
 /** Base class of every error jobstash throws or understands. */
 export class JobstashError extends Error {
+  /** The error's name; class names do not survive minification. */
+  static readonly kind: string = "JobstashError";
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    // Class names are not stable under minification; each subclass names itself.
-    brand(this, "JobstashError");
+    const { kind } = new.target as typeof JobstashError;
+    this.name = kind;
+    Object.defineProperty(this, KIND, { value: kind });
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === "object" && value !== null && KIND in value;
-  }
-}
 
-function brand(error: Error, kind: string): void {
-  error.name = kind;
-  // Configurable, so each subclass constructor can re-brand what its parent branded.
-  Object.defineProperty(error, KIND, { value: kind, enumerable: false, configurable: true });
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    const kind = (value as Record<symbol, unknown> | null)?.[KIND];
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about (usually a subclass).
+    return typeof kind === "string" && (this.kind === JobstashError.kind || kind === this.kind);
+  }
 }
 
 /**
@@ -38,13 +35,7 @@ function brand(error: Error, kind: string): void {
  * if (!user) throw new NonRetryableError(`user ${input.userId} does not exist`);
  */
 export class NonRetryableError extends JobstashError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    brand(this, "NonRetryableError");
-  }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return isKind(value, "NonRetryableError");
-  }
+  static override readonly kind: string = "NonRetryableError";
 }
 
 /** QStash ignores a `Retry-After` over one day and falls back to its backoff; we clamp instead. */
@@ -60,10 +51,10 @@ export const MAX_RETRY_AFTER_SECONDS = 86_400;
  */
 export class RetryAfterError extends JobstashError {
   /** Whole seconds until the retry, between 0 and one day. */
+  static override readonly kind: string = "RetryAfterError";
   readonly retryAfter: number;
   constructor(message: string, retryAfter: number | Duration | Date, options?: { cause?: unknown }) {
     super(message, options);
-    brand(this, "RetryAfterError");
     const ms =
       retryAfter instanceof Date
         ? retryAfter.getTime() - Date.now()
@@ -72,33 +63,21 @@ export class RetryAfterError extends JobstashError {
           : toMilliseconds(retryAfter);
     this.retryAfter = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(0, Math.ceil(ms / 1000)));
   }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return isKind(value, "RetryAfterError");
-  }
 }
 
 /** A payload that does not match the job's schema. `issues` are the schema library's own. */
 export class InvalidPayloadError extends JobstashError {
+  static override readonly kind: string = "InvalidPayloadError";
   readonly issues: readonly StandardSchemaV1.Issue[];
   constructor(message: string, issues: readonly StandardSchemaV1.Issue[], options?: { cause?: unknown }) {
     super(`${message}\n${formatIssues(issues)}`, options);
-    brand(this, "InvalidPayloadError");
     this.issues = issues;
-  }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return isKind(value, "InvalidPayloadError");
   }
 }
 
 /** Something in the code or the environment is set up wrongly; the message says what to fix. */
 export class ConfigError extends JobstashError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    brand(this, "ConfigError");
-  }
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return isKind(value, "ConfigError");
-  }
+  static override readonly kind: string = "ConfigError";
 }
 
 /** One line per issue: `  - email: Invalid email address`. */

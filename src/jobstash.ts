@@ -2,7 +2,7 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { Client } from "@upstash/qstash";
 import { Config, type ConfigOptions, type EnvSource } from "./config.js";
 import { ConfigError, InvalidPayloadError } from "./errors.js";
-import { checkDeliveryOptions, checkFlowControl } from "./job/define.js";
+import { checkDeliveryOptions, checkFlowControl, jobDefaults } from "./job/define.js";
 import {
   type DeclaredResources,
   declaredResources,
@@ -242,8 +242,9 @@ export function buildRequest(
 ) {
   const def = job.definition;
   const base = config.baseUrl();
-  const retries = call.retries ?? def.retries ?? 3;
-  const label = call.label ?? def.label ?? job.id;
+  const defaults = jobDefaults(job);
+  const retries = call.retries ?? defaults.retries;
+  const label = call.label ?? defaults.label;
   const retryDelay = call.retryDelay ?? def.retryDelay;
   const timeout = call.timeout ?? def.timeout;
   const delay = call.delay ?? def.delay;

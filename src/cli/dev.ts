@@ -111,6 +111,21 @@ export async function run(argv: string[]): Promise<number | undefined> {
     retryScale,
     log: values.quiet ? undefined : (line) => console.log(line),
   });
+  // Handlers go in before the env lines are printed: whoever reads those lines may signal at once.
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  const stop = (signal: string) => {
+    console.log(`jobstash dev: ${signal}, shutting down`);
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    server.close().then(stopped, stopped);
+  };
+  const onInt = () => stop("SIGINT");
+  const onTerm = () => stop("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
   const u = DEFAULT_DEV_USER;
   console.log(
     [
@@ -127,17 +142,6 @@ export async function run(argv: string[]): Promise<number | undefined> {
     const { syncOnStart } = await import("./dev-sync.js");
     await syncOnStart({ config: values.config, url: listening.url, log: (line) => console.log(line) });
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      console.log(`jobstash dev: ${signal}, shutting down`);
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-      server.close().then(resolve, resolve);
-    };
-    const onInt = () => stop("SIGINT");
-    const onTerm = () => stop("SIGTERM");
-    process.on("SIGINT", onInt);
-    process.on("SIGTERM", onTerm);
-  });
+  await done;
   return 0;
 }

@@ -10,7 +10,7 @@ export type { Clock, DevUser, LifecycleEvent, ListeningServer };
 export { DEFAULT_DEV_USER, DEV_USERS, Engine, RealClock, VirtualClock };
 
 /** Options of {@link createDevServer}. */
-export interface DevServerOptions {
+export interface CreateDevServerOptions {
   /**
    * Where time comes from. Pass a {@link VirtualClock} to step through delays, backoff and cron
    * ticks instantly in tests.
@@ -85,7 +85,7 @@ export interface DevServer {
  * const client = new Client({ baseUrl: url, token: DEV_USERS.defaultUser.token });
  * await client.publishJSON({ url: "http://127.0.0.1:3000/api/jobs/x", body: { hello: "world" } });
  */
-export function createDevServer(options: DevServerOptions = {}): DevServer {
+export function createDevServer(options: CreateDevServerOptions = {}): DevServer {
   const clock = options.clock ?? new RealClock();
   const timeoutMs = options.timeoutMs ?? 900_000;
   const engine = new Engine({

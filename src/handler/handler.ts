@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { EnvSource } from "../config.js";
 import { ConfigError } from "../errors.js";
+import { jobDefaults } from "../job/define.js";
 import type { AnyJob, JobContext, JobFailure, Logger, Schema } from "../job/types.js";
 import { type AnyJobstash, FORWARDED, internals } from "../jobstash.js";
 import { base64ToBytes } from "../util/base64.js";
@@ -151,12 +152,15 @@ async function readBody(request: Request, max: number): Promise<Uint8Array> {
   }
   const declared = Number(request.headers.get("content-length"));
   if (declared > max) throw tooLarge();
-  if (!request.body) return new Uint8Array(0);
+  // With a declared length, read before touching `request.body`: on @hono/node-server (and
+  // other lightweight Request wrappers) the `body` getter builds a full Request and a
+  // ReadableStream over the socket, which cost more than the rest of the handler together.
   if (declared > 0) {
     const bytes = new Uint8Array(await request.arrayBuffer());
     if (bytes.length > max) throw tooLarge();
     return bytes;
   }
+  if (!request.body) return new Uint8Array(0);
   // No length given (chunked): count while reading.
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -196,27 +200,67 @@ async function validate(schema: Schema, value: unknown, code: string, what: stri
   return (result as StandardSchemaV1.SuccessResult<unknown>).value;
 }
 
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+
 function prefixed(logger: Logger, prefix: string): Logger {
-  return {
-    debug: (message, ...args) => logger.debug(`${prefix} ${message}`, ...args),
-    info: (message, ...args) => logger.info(`${prefix} ${message}`, ...args),
-    warn: (message, ...args) => logger.warn(`${prefix} ${message}`, ...args),
-    error: (message, ...args) => logger.error(`${prefix} ${message}`, ...args),
-  };
+  const out = {} as Logger;
+  for (const level of LEVELS)
+    out[level] = (message, ...args) => logger[level](`${prefix} ${message}`, ...args);
+  return out;
 }
 
-function context(
-  base: Base,
-  fields: Omit<JobContext, "jobId" | "env" | "waitUntil" | "logger" | "signal">,
-  signal: AbortSignal,
-): JobContext {
+/**
+ * A job's abort controller, made on first use: most jobs have no timeout and never read
+ * `ctx.signal`, and in Node an AbortController costs more per request than parsing the input.
+ */
+class LazyAbort {
+  #controller: AbortController | undefined;
+  get controller(): AbortController {
+    this.#controller ??= new AbortController();
+    return this.#controller;
+  }
+  /** Whether the signal was made and has fired. */
+  get aborted(): boolean {
+    return this.#controller?.signal.aborted ?? false;
+  }
+  get reason(): unknown {
+    return this.#controller?.signal.reason;
+  }
+}
+
+/** What a delivery or a callback says about the message; the job's defaults fill the gaps. */
+interface MessageMeta {
+  messageId?: string | null;
+  retried?: number;
+  maxRetries?: number;
+  scheduleId?: string | null;
+  label?: string | null;
+}
+
+function context(base: Base, meta: MessageMeta, abort: LazyAbort): JobContext {
+  const { job } = base;
+  const defaults = jobDefaults(job);
+  const messageId = meta.messageId ?? "";
+  const retried = meta.retried ?? 0;
+  let logger: Logger | undefined;
   return {
-    jobId: base.job.id,
-    ...fields,
-    signal,
+    jobId: job.id,
+    messageId,
+    attempt: retried + 1,
+    retried,
+    maxRetries: meta.maxRetries ?? defaults.retries,
+    scheduleId: meta.scheduleId || undefined,
+    label: meta.label ?? defaults.label,
+    // Getters, so requests whose job never reads them do not pay for them.
+    get signal() {
+      return abort.controller.signal;
+    },
     env: base.env,
     waitUntil: base.waitUntil,
-    logger: prefixed(base.logger, `[jobstash ${base.job.id} ${fields.messageId}]`),
+    get logger() {
+      logger ??= prefixed(base.logger, `[jobstash ${job.id} ${messageId}]`);
+      return logger;
+    },
   };
 }
 
@@ -225,11 +269,12 @@ function intHeader(value: string | null | undefined): number | undefined {
   return value != null && value !== "" && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
-/** Abort `controller` after the job's timeout; the returned function cancels the timer. */
-function armTimeout(job: AnyJob, controller: AbortController): () => void {
+/** Abort the job's signal after its timeout; the returned function cancels the timer. */
+function armTimeout(job: AnyJob, abort: LazyAbort): () => void {
   const timeout = job.definition.timeout;
   if (timeout === undefined) return () => {};
   const ms = toMilliseconds(timeout);
+  const controller = abort.controller;
   const timer = setTimeout(
     () => controller.abort(new DOMException(`job "${job.id}" timed out after ${ms} ms`, "TimeoutError")),
     ms,
@@ -245,27 +290,25 @@ async function runJob(base: Base, body: Uint8Array, headers: Headers): Promise<R
     "INVALID_PAYLOAD",
     `the input of job "${job.id}"`,
   );
-  const retried = intHeader(headers.get("upstash-retried")) ?? 0;
-  const controller = new AbortController();
+  const abort = new LazyAbort();
   const ctx = context(
     base,
     {
-      messageId: headers.get("upstash-message-id") ?? "",
-      attempt: retried + 1,
-      retried,
-      maxRetries: intHeader(headers.get(FORWARDED.maxRetries)) ?? job.definition.retries ?? 3,
-      scheduleId: headers.get("upstash-schedule-id") ?? undefined,
-      label: headers.get(FORWARDED.label) ?? job.definition.label ?? job.id,
+      messageId: headers.get("upstash-message-id"),
+      retried: intHeader(headers.get("upstash-retried")),
+      maxRetries: intHeader(headers.get(FORWARDED.maxRetries)),
+      scheduleId: headers.get("upstash-schedule-id"),
+      label: headers.get(FORWARDED.label),
     },
-    controller.signal,
+    abort,
   );
-  const disarm = armTimeout(job, controller);
+  const disarm = armTimeout(job, abort);
   let output: unknown;
   try {
     output = await job.definition.run(input, ctx);
   } catch (error) {
     // A job that gave up because its signal fired reports the timeout, not the abort noise.
-    if (controller.signal.aborted) throw controller.signal.reason;
+    if (abort.aborted) throw abort.reason;
     throw error;
   } finally {
     disarm();
@@ -343,18 +386,17 @@ async function runCallback(base: Base, kind: "success" | "failure", body: Uint8A
     return ignored("the original input does not match the job's schema");
   }
   const input = (parsed as StandardSchemaV1.SuccessResult<unknown>).value;
-  const controller = new AbortController();
+  const abort = new LazyAbort();
   const ctx = context(
     base,
     {
-      messageId: payload.sourceMessageId ?? "",
-      attempt: (payload.retried ?? 0) + 1,
-      retried: payload.retried ?? 0,
-      maxRetries: payload.maxRetries ?? job.definition.retries ?? 3,
-      scheduleId: payload.scheduleId || undefined,
-      label: headerOf(payload.sourceHeader, FORWARDED.label) ?? job.definition.label ?? job.id,
+      messageId: payload.sourceMessageId,
+      retried: payload.retried,
+      maxRetries: payload.maxRetries,
+      scheduleId: payload.scheduleId,
+      label: headerOf(payload.sourceHeader, FORWARDED.label),
     },
-    controller.signal,
+    abort,
   );
   const responseBody = decodeBase64(payload.body, "body");
 

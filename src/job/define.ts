@@ -1,7 +1,7 @@
 import { ConfigError, formatIssues } from "../errors.js";
 import { toMilliseconds } from "../util/duration.js";
 import { cronProblem, isTimeZone } from "./cron.js";
-import type { FlowControl, Job, JobDefinition, JobOutput, JobSchedule, Schema } from "./types.js";
+import type { AnyJob, FlowControl, Job, JobDefinition, JobOutput, JobSchedule, Schema } from "./types.js";
 
 /** Ids travel in URLs, QStash labels and schedule ids, so they keep to characters all three accept. */
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -73,6 +73,14 @@ export function defineJob<
     schedules: Object.freeze(schedules),
     definition: definition as unknown as Job<TId, TInput>["definition"],
   });
+}
+
+/**
+ * The retry budget and label a job's messages get unless a trigger says otherwise. QStash's
+ * default is 3 retries; jobstash sends the budget explicitly so the receiver can report it.
+ */
+export function jobDefaults(job: AnyJob): { retries: number; label: string } {
+  return { retries: job.definition.retries ?? 3, label: job.definition.label ?? job.id };
 }
 
 function isSchema(value: unknown): value is Schema {

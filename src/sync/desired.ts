@@ -113,10 +113,10 @@ export interface DesiredStateOptions {
 
 /** Sync refused to start: every problem found, each saying what to fix. Exit code 2. */
 export class SyncValidationError extends JobstashError {
+  static override readonly kind: string = "SyncValidationError";
   readonly exitCode = 2;
   constructor(readonly problems: readonly string[]) {
     super(`sync cannot start:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "SyncValidationError";
   }
 }
 

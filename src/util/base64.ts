@@ -10,9 +10,16 @@ export function base64ToBytes(text: string): Uint8Array {
   return bytes;
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 /** UTF-8 text of a base64 string; invalid sequences become U+FFFD, as QStash bodies may be binary. */
 export function base64ToText(text: string): string {
-  return decoder.decode(base64ToBytes(text));
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  // ASCII (every JWT QStash signs) is its own UTF-8 decoding; skip the byte copy and decoder.
+  if (!NON_ASCII.test(binary)) return binary;
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return decoder.decode(bytes);
 }
 
 /** Unpadded base64url of bytes. */

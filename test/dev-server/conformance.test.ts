@@ -69,6 +69,38 @@ describe("publish and delivery", () => {
     expect(d!.verified).toBe(true);
   });
 
+  it("takes configuration from upstash-* query keys and forwards all headers with Upstash-Header-Forward", async () => {
+    const token = DEV_USERS.defaultUser.token;
+    const delayed = await fetch(
+      `${listening.url}/v2/publish/${receiver.url}/q?keep=1&upstash-delay=1h&upstash-retries=7`,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+        body: "later",
+      },
+    ).then((r) => r.json() as Promise<{ messageId: string; url: string }>);
+    expect(delayed.url).toBe(`${receiver.url}/q?keep=1`);
+    const m = await client.messages.get(delayed.messageId);
+    expect(m.maxRetries).toBe(7);
+    expect(m.notBefore).toBeGreaterThan(Date.now() + 3_000_000);
+    await client.messages.cancel(delayed.messageId);
+
+    const forwarded = await fetch(`${listening.url}/v2/publish/${receiver.url}/fwd`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "upstash-header-forward": "true",
+        "x-webhook-sig": "abc",
+        "upstash-method": "GET",
+      },
+    }).then((r) => r.json() as Promise<{ messageId: string }>);
+    const [d] = await receiver.waitFor(1, byId(forwarded.messageId));
+    expect(d!.method).toBe("GET");
+    expect(d!.headers["x-webhook-sig"]).toBe("abc");
+    expect(d!.headers.authorization).toBeUndefined();
+    expect(d!.verified).toBe(true);
+  });
+
   it("returns a message while it is delayed, and cancels it", async () => {
     const res = await client.publishJSON({
       url: `${receiver.url}/later`,
@@ -162,6 +194,24 @@ describe("publish and delivery", () => {
     ).toHaveLength(0);
   });
 
+  it("drained() resolves once every message, callbacks included, is final", async () => {
+    failing.add("/drain-fail");
+    try {
+      await client.publish({
+        url: `${receiver.url}/drain-ok`,
+        body: "a",
+        callback: `${receiver.url}/drain-cb`,
+      });
+      await client.publish({ url: `${receiver.url}/drain-fail`, body: "b", retries: 2 });
+      await server.engine.drained();
+      expect(server.engine.pendingCount()).toBe(0);
+      expect(receiver.deliveries.filter((d) => d.path === "/drain-cb")).toHaveLength(1);
+      expect(receiver.deliveries.filter((d) => d.path === "/drain-fail")).toHaveLength(3);
+    } finally {
+      failing.delete("/drain-fail");
+    }
+  });
+
   it("sends 489 + Upstash-NonRetryable-Error straight to the DLQ", async () => {
     const res = await client.publish({ url: `${receiver.url}/nonretryable`, body: "x", retries: 3 });
     await receiver.waitFor(1, byId(res.messageId));
@@ -169,7 +219,13 @@ describe("publish and delivery", () => {
       (await client.dlq.listMessages({ filter: { messageId: res.messageId } })).messages.at(0),
     );
     expect(entry.responseStatus).toBe(489);
+    expect(entry.responseHeader?.["Upstash-Nonretryable-Error"]).toEqual(["true"]);
     expect(receiver.deliveries.filter(byId(res.messageId))).toHaveLength(1);
+    const auth = { authorization: `Bearer ${DEV_USERS.defaultUser.token}` };
+    const one = await fetch(`${listening.url}/v2/dlq/${entry.dlqId}`, { headers: auth }).then((r) =>
+      r.json(),
+    );
+    expect(one).toMatchObject({ dlqId: entry.dlqId, messageId: res.messageId, responseBody: "no" });
     await client.dlq.delete(entry.dlqId);
     await expect(client.dlq.delete(entry.dlqId)).rejects.toMatchObject({ status: 404 });
   });
@@ -204,6 +260,44 @@ describe("errors and auth", () => {
       const body = (await res.json()) as { error: string };
       expect(body.error).toMatch(message);
     }
+  });
+
+  it("rejects oversized bodies with 413 and keeps serving", async () => {
+    const small = createDevServer({ maxBodySize: 16 });
+    try {
+      const res = await small.app.request(`/v2/publish/${receiver.url}/big`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${DEV_USERS.defaultUser.token}` },
+        body: "x".repeat(17),
+      });
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as { error: string }).error).toMatch(/maxBodySize/);
+      const ok = await small.app.request(`/v2/publish/${receiver.url}/big`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${DEV_USERS.defaultUser.token}`, "upstash-delay": "1h" },
+        body: "x".repeat(16),
+      });
+      expect(ok.status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("shows redacted fields hashed but delivers them intact", async () => {
+    const res = await client.publish({
+      url: `${receiver.url}/redact`,
+      body: "secret-body",
+      headers: { "X-Api-Key": "secret-key", "X-Plain": "visible" },
+      redact: { body: true, header: ["X-Api-Key"] },
+    });
+    const [d] = await receiver.waitFor(1, byId(res.messageId));
+    expect(d!.body).toBe("secret-body");
+    expect(d!.headers["x-api-key"]).toBe("secret-key");
+    const logs = await client.logs({ filter: { messageId: res.messageId } });
+    const text = JSON.stringify(logs);
+    expect(text).not.toContain("secret");
+    expect(Buffer.from(logs.logs[0]!.body!, "base64").toString()).toMatch(/^REDACTED:[0-9a-f]{64}$/);
+    expect(logs.logs[0]!.header!["X-Plain"]).toEqual(["visible"]);
   });
 
   it("isolates state per token and answers /v2/keys per user", async () => {

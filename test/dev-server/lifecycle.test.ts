@@ -159,6 +159,34 @@ describe("retries on the virtual clock", () => {
   });
 });
 
+describe("failed attempts without a reply", () => {
+  it("retries connection errors and timeouts, and dead-letters them without a response status", async () => {
+    const { clock, receiver } = await setup(async (d) => {
+      if (d.path === "/slow") await new Promise((r) => setTimeout(r, 1000));
+      return {};
+    });
+    // A port nothing listens on: take a free one and close it again.
+    const closed = await startReceiver();
+    const deadUrl = `${closed.url}/gone`;
+    await closed.close();
+    const dead = await publish(`/v2/publish/${deadUrl}`, { "upstash-retries": "1" });
+    const slow = await publish(`/v2/publish/${receiver.url}/slow`, {
+      "upstash-retries": "0",
+      "upstash-timeout": "100ms",
+    });
+    await clock.advance(0);
+    await clock.advance(12_183);
+    const dlq = (await get("/v2/dlq")).messages as any[];
+    const deadEntry = dlq.find((m) => m.messageId === dead.json.messageId);
+    const slowEntry = dlq.find((m) => m.messageId === slow.json.messageId);
+    expect(deadEntry.responseStatus).toBeUndefined();
+    expect(deadEntry.error).toMatch(/ECONNREFUSED/);
+    expect(slowEntry.error).toMatch(/timed out after 100ms/);
+    const retries = (await get(`/v2/events?messageId=${dead.json.messageId}&state=RETRY`)).events;
+    expect(retries).toHaveLength(1);
+  });
+});
+
 describe("delay, cancel and dedup", () => {
   it("holds a delayed message until its time, and Not-Before wins over Delay", async () => {
     const start = Date.now();
@@ -255,6 +283,10 @@ describe("schedules", () => {
     expect(
       at(receiver, "/cron").every((d) => d.headers["upstash-schedule-id"] === "daily" && d.body === "tick"),
     ).toBe(true);
+    const info = await get("/v2/schedules/daily");
+    expect(Object.values(info.lastScheduleStates)).toEqual(["SUCCESS"]);
+    expect(info.lastScheduleTime).toBe(Date.parse("2026-03-09T13:00:00Z"));
+    expect(info.nextScheduleTime).toBe(Date.parse("2026-03-10T13:00:00Z"));
     // Paused: ticks are skipped but the schedule keeps its place.
     await server!.app.request("/v2/schedules/daily/pause", {
       method: "PATCH",
@@ -286,6 +318,58 @@ describe("queues and flow control", () => {
     await clock.advance(5000);
     expect(at(receiver, "/q").map((d) => d.body)).toEqual(["A", "A", "A", "B", "C"]);
     expect((await get("/v2/queues/q1")).lag).toBe(0);
+  });
+
+  it("with parallelism 1, holds the next message until the current one's callback is done", async () => {
+    let callbackAnswered = false;
+    const order: string[] = [];
+    const { clock, receiver } = await setup((d) => {
+      order.push(d.path === "/cb" ? "callback" : d.body);
+      if (d.path === "/cb") {
+        // The callback fails once: its retry must still hold the queue.
+        if (!callbackAnswered) {
+          callbackAnswered = true;
+          return { status: 500 };
+        }
+      }
+      return {};
+    });
+    await publish(
+      `/v2/enqueue/cbq/${receiver.url}/job`,
+      { "upstash-callback": `${receiver.url}/cb`, "upstash-callback-retry-delay": "5000" },
+      "first",
+    );
+    await publish(`/v2/enqueue/cbq/${receiver.url}/job`, {}, "second");
+    await clock.advance(0);
+    expect(order).toEqual(["first", "callback"]);
+    await clock.advance(5000);
+    expect(order).toEqual(["first", "callback", "callback", "second"]);
+  });
+
+  it("runs a schedule that targets a queue through that queue", async () => {
+    const { clock, receiver } = await setup(() => ({}), Date.parse("2026-05-01T10:00:30Z"));
+    await server!.app.request(`/v2/schedules/${receiver.url}/sq`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "upstash-cron": "* * * * *",
+        "upstash-queue-name": "sched-q",
+      },
+    });
+    await server!.app.request("/v2/queues/sched-q/pause", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await clock.advance(3 * 60_000);
+    expect(at(receiver, "/sq")).toHaveLength(0);
+    expect((await get("/v2/queues/sched-q")).lag).toBe(3);
+    await server!.app.request("/v2/queues/sched-q/resume", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    await clock.advance(0);
+    expect(at(receiver, "/sq")).toHaveLength(3);
+    expect(at(receiver, "/sq").every((d) => typeof d.headers["upstash-schedule-id"] === "string")).toBe(true);
   });
 
   it("holds a paused queue and lets parallelism > 1 run several at once", async () => {
@@ -328,6 +412,41 @@ describe("queues and flow control", () => {
     await clock.advance(0);
     expect(at(receiver, "/fc")).toHaveLength(30);
     expect(peak).toBe(3);
+  });
+
+  it("keeps pinned limits over per-publish values, and a paused key holds delivery", async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const { clock, receiver } = await setup(async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return {};
+    });
+    const fc = (value: string) => ({
+      "upstash-flow-control-key": "pinned",
+      "upstash-flow-control-value": value,
+    });
+    await publish(`/v2/publish/${receiver.url}/pin`, { ...fc("parallelism=5"), "upstash-delay": "1h" });
+    const post = (path: string) =>
+      server!.app.request(path, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    expect((await post("/v2/flowControl/pinned/pin?parallelism=1")).status).toBe(200);
+    await post("/v2/flowControl/pinned/pause");
+    await Promise.all(
+      Array.from({ length: 6 }, () => publish(`/v2/publish/${receiver.url}/pin`, fc("parallelism=5"))),
+    );
+    await clock.advance(0);
+    expect(at(receiver, "/pin")).toHaveLength(0);
+    expect(await get("/v2/flowControl/pinned")).toMatchObject({
+      parallelismMax: 1,
+      isPinnedParallelism: true,
+      waitListSize: 6,
+    });
+    await post("/v2/flowControl/pinned/resume");
+    await clock.advance(0);
+    expect(at(receiver, "/pin")).toHaveLength(6);
+    expect(peak).toBe(1);
   });
 
   it("starts at most `rate` calls per period", async () => {

@@ -192,6 +192,13 @@ describe("bulk cancel, DLQ and logs", () => {
     expect(await client.messages.cancel({ filter: { label: "blue" }, count: 1 })).toEqual({ cancelled: 1 });
     expect(await client.messages.cancel({ all: true, count: 1 })).toEqual({ cancelled: 1 });
     expect(await client.messages.cancel({ all: true })).toEqual({ cancelled: 1 });
+    const c = await pub("green");
+    const d = await pub("green");
+    await client.messages.delete(c.messageId);
+    expect(await client.messages.deleteMany([d.messageId])).toBe(1);
+    await pub("green");
+    expect(await client.messages.deleteAll()).toBe(1);
+    await expect(client.messages.get(c.messageId)).rejects.toMatchObject({ status: 404 });
     const bad = await fetch(`${listening.url}/v2/messages?labeel=x`, {
       method: "DELETE",
       headers: { authorization: `Bearer ${DEV_USERS.defaultUser.token}` },
@@ -323,6 +330,11 @@ describe("flow control and keys", () => {
     expect((await client.flowControl.get("fk")).rateCount).toBe(0);
     expect(await client.flowControl.getGlobalParallelism()).toMatchObject({ parallelismCount: 0 });
     await expect(client.flowControl.get("missing")).rejects.toMatchObject({ status: 404 });
+    // Not in SDK 2.12 yet, but documented (Feb 2026): GET /v2/flowControl?search=
+    const list = (await fetch(`${listening.url}/v2/flowControl?search=f`, {
+      headers: { authorization: `Bearer ${DEV_USERS.testUser2.token}` },
+    }).then((r) => r.json())) as { flowControlKey: string }[];
+    expect(list.map((f) => f.flowControlKey)).toEqual(["fk"]);
   });
 
   it("rotates keys for test users but never for the default user", async () => {

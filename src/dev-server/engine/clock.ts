@@ -38,6 +38,10 @@ interface VirtualTimer {
  * HTTP, callbacks) to settle, so a test can step through delays, backoff and cron ticks
  * instantly and deterministically.
  *
+ * Two things stay on real time: the per-attempt HTTP timeout, and the receiver's check of the
+ * JWT's `exp` (virtual `iat` + 300 s). Start the clock at or after the real time when the
+ * receiver verifies signatures; a clock set in the past yields expired tokens.
+ *
  * @example
  * const clock = new VirtualClock(Date.parse("2026-01-01T00:00:00Z"));
  * const server = createDevServer({ clock });

@@ -13,6 +13,20 @@ export function canonicalHeaderName(name: string): string {
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 }
 
+/** Node's response headers (lower-case names), kept raw until someone reads them. */
+export type RawHeaders = Record<string, string | string[] | undefined>;
+
+/** Raw response headers in storage form; converted only when a callback, log or DLQ view needs them. */
+export function storeRawHeaders(h: RawHeaders | undefined): StoredHeaders {
+  const out: StoredHeaders = {};
+  if (!h) return out;
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    out[canonicalHeaderName(k)] = Array.isArray(v) ? v : [v];
+  }
+  return out;
+}
+
 export interface FlowControlConfig {
   key: string;
   parallelism?: number;
@@ -45,6 +59,34 @@ export interface MessageConfig {
   cron?: string;
   scheduleId?: string;
   queueName?: string;
+  /** `Upstash-Redact-Fields`: shown hashed in the message, log, DLQ and schedule APIs. */
+  redact?: RedactConfig;
+}
+
+export interface RedactConfig {
+  body?: boolean;
+  allHeaders?: boolean;
+  /** Go-canonical header names. */
+  headers?: string[];
+}
+
+/** Parses `body, header, header[Authorization]` (also `headers` / `headers[...]`, as the docs write them). */
+export function parseRedactFields(value: string): RedactConfig {
+  const redact: RedactConfig = {};
+  for (const part of value.split(",")) {
+    const p = part.trim();
+    if (!p) continue;
+    const m = /^headers?\[([^\]]+)\]$/.exec(p);
+    if (p === "body") redact.body = true;
+    else if (p === "header" || p === "headers") redact.allHeaders = true;
+    else if (m) redact.headers = [...(redact.headers ?? []), canonicalHeaderName(m[1]!.trim())];
+    else {
+      throw badRequest(
+        `invalid Upstash-Redact-Fields part ${JSON.stringify(p)}: use body, header or header[<Name>]`,
+      );
+    }
+  }
+  return redact;
 }
 
 export interface ConfigLimits {
@@ -210,6 +252,8 @@ export function parseMessageConfig(
   const dedup = get("upstash-deduplication-id");
   if (dedup) cfg.deduplicationId = dedup;
   if (get("upstash-content-based-deduplication") === "true") cfg.contentBasedDeduplication = true;
+  const redact = get("upstash-redact-fields");
+  if (redact) cfg.redact = parseRedactFields(redact);
   const cron = get("upstash-cron");
   if (cron) cfg.cron = cron;
   const scheduleId = get("upstash-schedule-id");

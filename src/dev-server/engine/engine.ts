@@ -3,13 +3,12 @@ import { CronExpressionParser } from "cron-parser";
 import type { Clock } from "./clock.js";
 import {
   type ConfigLimits,
-  canonicalHeaderName,
   checkUrl,
   type HeaderMap,
   type MessageConfig,
   NAME_PATTERN,
   parseMessageConfig,
-  type StoredHeaders,
+  storeRawHeaders,
 } from "./config.js";
 import { Deliverer, type DeliveryResult } from "./delivery.js";
 import { badRequest, DevServerError, notFound } from "./errors.js";
@@ -91,7 +90,8 @@ export class Engine {
   readonly #users = new Map<string, UserState>();
   readonly #heap = new TimerHeap<Due>();
   readonly #deliverer = new Deliverer();
-  readonly #inflight = new Set<Promise<void>>();
+  #inflight = 0;
+  #idleWaiters: (() => void)[] = [];
   #timer: unknown;
   #timerAt = Number.POSITIVE_INFINITY;
   #closed = false;
@@ -187,14 +187,21 @@ export class Engine {
     else this.#pumpFlow(item);
   }
 
+  /** Counts a delivery in flight; a counter rather than a promise set keeps the hot path cheap. */
   #track(p: Promise<void>): void {
-    this.#inflight.add(p);
-    p.finally(() => this.#inflight.delete(p));
+    this.#inflight++;
+    p.then(() => {
+      if (--this.#inflight === 0) {
+        const waiters = this.#idleWaiters;
+        this.#idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    });
   }
 
   /** Resolves when no delivery is in flight (used by the virtual clock between steps). */
   async idle(): Promise<void> {
-    while (this.#inflight.size) await Promise.allSettled([...this.#inflight]);
+    while (this.#inflight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
   }
 
   // ---------------------------------------------------------------- publish
@@ -216,7 +223,7 @@ export class Engine {
     input: PublishInput,
   ): () => { status: 200 | 202; result: PublishResult | PublishResult[] } {
     const now = this.clock.now();
-    const cfg = parseMessageConfig(input.headers, this.#limits());
+    const cfg = this.#config(input.headers);
     if (cfg.cron) {
       throw badRequest(
         "Upstash-Cron is not accepted on publish: create schedules with POST /v2/schedules/{destination}",
@@ -229,10 +236,11 @@ export class Engine {
         `invalid queue name ${JSON.stringify(queueName)}: use letters, digits, ".", "_" and "-"`,
       );
     }
+    const body = toStoredBody(input.body);
     return () => {
       let status: 200 | 202 = 200;
       const results = targets.endpoints.map((ep) => {
-        const r = this.#publishOne(user, cfg, ep, input.body, {
+        const r = this.#publishOne(user, cfg, ep, body, {
           now,
           queueName,
           callerIp: input.callerIp,
@@ -244,6 +252,49 @@ export class Engine {
       });
       return { status, result: targets.group ? results : results[0]! };
     };
+  }
+
+  /**
+   * Parsed configs, shared by every message published with the same configuration headers.
+   * Most traffic repeats a handful of header sets, so 100k delayed messages share a few config
+   * objects instead of holding one each (and skip re-parsing).
+   */
+  readonly #configs = new Map<string, MessageConfig>();
+
+  #config(headers: HeaderMap): MessageConfig {
+    let key = "";
+    for (const [name, value] of headers) {
+      if (
+        name === "content-type" ||
+        (name.startsWith("upstash-") && !name.startsWith("upstash-telemetry-"))
+      ) {
+        key += `${name}\0${value}\0`;
+      }
+    }
+    // Forward-all mode copies arbitrary headers, which the key above does not cover.
+    if (headers.get("upstash-header-forward") === "true") return parseMessageConfig(headers, this.#limits());
+    const cached = this.#configs.get(key);
+    if (cached) return cached;
+    const cfg = parseMessageConfig(headers, this.#limits());
+    if (this.#configs.size >= 512) this.#configs.clear();
+    this.#configs.set(key, cfg);
+    return cfg;
+  }
+
+  readonly #strings = new Map<string, string>();
+
+  /**
+   * One shared, flat copy of strings that repeat across messages (destinations, caller IPs).
+   * A destination cut from the request target otherwise keeps the whole request URL alive
+   * through V8's sliced and cons strings, once per message.
+   */
+  #intern(value: string): string {
+    const hit = this.#strings.get(value);
+    if (hit !== undefined) return hit;
+    const flat = Buffer.from(value).toString();
+    if (this.#strings.size >= 10_000) this.#strings.clear();
+    this.#strings.set(flat, flat);
+    return flat;
   }
 
   publish(user: UserState, input: PublishInput) {
@@ -271,11 +322,11 @@ export class Engine {
     return { group: group.name, endpoints: group.endpoints };
   }
 
-  #dedupKey(cfg: MessageConfig, url: string, body: Buffer | undefined, prefix: string): string | undefined {
+  #dedupKey(cfg: MessageConfig, url: string, body: string | undefined, prefix: string): string | undefined {
     if (cfg.deduplicationId) return `id:${prefix}${cfg.deduplicationId}`;
     if (!cfg.contentBasedDeduplication) return undefined;
     const h = createHash("sha256").update(url).update("\0");
-    if (body) h.update(body);
+    if (body) h.update(body, "latin1");
     const header = Object.keys(cfg.header)
       .sort()
       .map((k) => `${k}:${cfg.header[k]!.join(",")}`)
@@ -287,7 +338,7 @@ export class Engine {
     user: UserState,
     cfg: MessageConfig,
     ep: Endpoint,
-    body: Buffer | undefined,
+    body: string | undefined,
     ctx: {
       now: number;
       queueName?: string;
@@ -308,7 +359,16 @@ export class Engine {
       }
     }
     const notBefore = cfg.notBefore ?? now + (cfg.delayMs ?? 0);
-    const msg = new Message(this.#newMessageId(), user, ep.url, cfg, body, now, notBefore, ctx.callerIp);
+    const msg = new Message(
+      this.#newMessageId(),
+      user,
+      this.#intern(ep.url),
+      cfg,
+      body,
+      now,
+      notBefore,
+      this.#intern(ctx.callerIp),
+    );
     msg.topicName = ctx.topicName;
     msg.endpointName = ep.name;
     msg.scheduleId = ctx.scheduleId;
@@ -435,7 +495,7 @@ export class Engine {
     this.#log(msg, "ACTIVE");
     const user = msg.user;
     const now = this.clock.now();
-    const body = msg.body;
+    const body = msg.body === undefined ? undefined : Buffer.from(msg.body, "latin1");
     const headers: Record<string, string> = {};
     for (const name in msg.cfg.header) headers[name] = msg.cfg.header[name]!.join(", ");
     headers["User-Agent"] = "Upstash-QStash";
@@ -469,7 +529,7 @@ export class Engine {
       this.#pumpFlow(msg.flow);
     }
     const outcome: AttemptOutcome = result.ok
-      ? { status: result.status, headers: storeHeaders(result.headers), body: result.body }
+      ? { status: result.status, headers: result.headers, body: result.body }
       : { error: result.error };
     msg.last = outcome;
     if (msg.phase === "done") return;
@@ -481,6 +541,7 @@ export class Engine {
     const ok = result.ok && result.status >= 200 && result.status < 300;
     if (ok) {
       this.#log(msg, "DELIVERED", { responseStatus: outcome.status, responseBody: outcome.body });
+      this.#markScheduleRun(msg, "SUCCESS");
       this.#publishCallback(msg, outcome, "callback");
       this.#finish(msg);
       return;
@@ -496,6 +557,7 @@ export class Engine {
       const entry: DlqEntry = { dlqId, msg, time: now, outcome };
       msg.user.dlq.set(dlqId, entry);
       this.#log(msg, "FAILED", { error, responseStatus: outcome.status, responseBody: outcome.body });
+      this.#markScheduleRun(msg, "FAIL");
       this.#publishCallback(msg, outcome, "callback");
       this.#publishCallback(msg, outcome, "failureCallback", dlqId);
       this.#finish(msg);
@@ -532,7 +594,7 @@ export class Engine {
     if (!url) return;
     const payload: Record<string, unknown> = {
       status: outcome.status ?? 0,
-      header: outcome.headers ?? {},
+      header: storeRawHeaders(outcome.headers),
       body: (outcome.body ?? Buffer.alloc(0)).toString("base64"),
       retried: msg.retried,
       maxRetries: msg.cfg.retries,
@@ -546,7 +608,7 @@ export class Engine {
       url: msg.url,
       method: msg.cfg.method,
       sourceHeader: msg.cfg.header,
-      sourceBody: (msg.body ?? Buffer.alloc(0)).toString("base64"),
+      sourceBody: Buffer.from(msg.body ?? "", "latin1").toString("base64"),
       notBefore: msg.notBefore,
       createdAt: msg.createdAt,
       scheduleId: msg.scheduleId,
@@ -574,19 +636,25 @@ export class Engine {
     cfg.contentBasedDeduplication = undefined;
     cfg.delayMs = undefined;
     cfg.notBefore = undefined;
-    const child = this.#publishOne(msg.user, cfg, { url }, Buffer.from(JSON.stringify(payload)), {
+    this.#publishOne(msg.user, cfg, { url }, toStoredBody(Buffer.from(JSON.stringify(payload))), {
       now: this.clock.now(),
       callerIp: msg.callerIp,
       dedupPrefix: "",
       parent: msg,
     });
-    void child;
   }
 
   /** A message reached a terminal state: drop it from the live set and free its queue slot. */
   #finish(msg: Message): void {
     msg.phase = "done";
     msg.user.messages.delete(msg.id);
+    if (this.#drainWaiters.length && msg.user.messages.size === 0 && this.pendingCount() === 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      queueMicrotask(() => {
+        for (const w of waiters) w();
+      });
+    }
     this.#unschedule(msg);
     if (msg.pendingChildren === 0) this.#releaseQueueSlot(msg);
     const parent = msg.parent;
@@ -880,7 +948,7 @@ export class Engine {
       user,
       destination,
       cfg,
-      body?.length ? body : undefined,
+      toStoredBody(body),
       cron,
       old?.createdAt ?? now,
       callerIp,
@@ -891,11 +959,19 @@ export class Engine {
     return { scheduleId: id };
   }
 
+  /** Updates `lastScheduleStates` when a message of the schedule's latest tick finishes. */
+  #markScheduleRun(msg: Message, state: "SUCCESS" | "FAIL"): void {
+    if (!msg.scheduleId) return;
+    const s = msg.user.schedules.get(msg.scheduleId);
+    if (s && msg.id in s.lastStates) s.lastStates[msg.id] = state;
+  }
+
   #tick(s: Schedule): void {
     if (s.user.schedules.get(s.id) !== s) return;
     const now = this.clock.now();
     if (!s.paused) {
       s.lastScheduleTime = now;
+      s.lastStates = {};
       try {
         const targets = this.#resolveDestination(s.user, s.destination);
         for (const ep of targets.endpoints) {
@@ -907,7 +983,7 @@ export class Engine {
             scheduleId: s.id,
             dedupPrefix: "",
           });
-          s.lastStates = { [r.messageId]: "IN_PROGRESS" };
+          s.lastStates[r.messageId] = "IN_PROGRESS";
         }
       } catch (error) {
         // A URL group deleted after the schedule was created: skip this tick, keep the schedule.
@@ -1046,6 +1122,29 @@ export class Engine {
 
   // ---------------------------------------------------------------- lifecycle
 
+  #drainWaiters: (() => void)[] = [];
+
+  /**
+   * Resolves once every accepted message (callbacks included) is delivered, failed or cancelled.
+   * With the real clock this includes waiting out delays and retry backoff, so pair it with
+   * `retryScale` in end-to-end tests.
+   *
+   * @example
+   * await client.publishJSON({ url, body });
+   * await server.engine.drained();
+   */
+  drained(): Promise<void> {
+    if (this.pendingCount() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Messages accepted and not yet in a final state, across users. */
+  pendingCount(): number {
+    let n = 0;
+    for (const u of this.#users.values()) n += u.messages.size;
+    return n;
+  }
+
   /** Stops timers and closes idle sockets; accepted messages stay in memory. */
   close(): void {
     this.#closed = true;
@@ -1053,6 +1152,15 @@ export class Engine {
     this.#timer = undefined;
     this.#deliverer.close();
   }
+}
+
+/**
+ * Bodies are kept as latin1 strings (one byte per char, exact round trip of any bytes): they
+ * then live compactly in V8's heap instead of as one malloc'd ArrayBuffer each, which
+ * fragmented RSS badly with 100k delayed messages.
+ */
+export function toStoredBody(body: Buffer | undefined): string | undefined {
+  return body?.length ? body.toString("latin1") : undefined;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
@@ -1085,15 +1193,6 @@ export function nextCronTime(cron: string, after: number): number {
   } catch (error) {
     throw badRequest(`invalid cron ${JSON.stringify(cron)}: ${(error as Error).message}`);
   }
-}
-
-function storeHeaders(h: Record<string, string | string[] | undefined>): StoredHeaders {
-  const out: StoredHeaders = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue;
-    out[canonicalHeaderName(k)] = Array.isArray(v) ? v : [v];
-  }
-  return out;
 }
 
 function httpStatusText(status: number): string {

@@ -1,4 +1,4 @@
-import type { HeaderMap, MessageConfig, StoredHeaders } from "./config.js";
+import type { HeaderMap, MessageConfig, RawHeaders, StoredHeaders } from "./config.js";
 import { Fifo, type Timed } from "./heap.js";
 
 /** Lifecycle states, as QStash's logs spell them. */
@@ -15,7 +15,7 @@ export type LogState =
 /** The outcome of the last attempt, kept for callbacks, logs and the DLQ. */
 export interface AttemptOutcome {
   status?: number;
-  headers?: StoredHeaders;
+  headers?: RawHeaders;
   body?: Buffer;
   error?: string;
 }
@@ -51,7 +51,8 @@ export class Message implements Timed {
     readonly user: UserState,
     readonly url: string,
     readonly cfg: MessageConfig,
-    readonly body: Buffer | undefined,
+    /** latin1-encoded bytes (see `toStoredBody`). */
+    readonly body: string | undefined,
     readonly createdAt: number,
     public notBefore: number,
     readonly callerIp: string,
@@ -122,7 +123,8 @@ export class Schedule implements Timed {
     readonly user: UserState,
     readonly destination: string,
     readonly cfg: MessageConfig,
-    readonly body: Buffer | undefined,
+    /** latin1-encoded bytes (see `toStoredBody`). */
+    readonly body: string | undefined,
     readonly cron: string,
     readonly createdAt: number,
     readonly callerIp: string,
@@ -164,3 +166,8 @@ export class UserState {
 }
 
 export type { HeaderMap };
+
+/** The bytes of a stored (latin1) body. */
+export function bodyBytes(body: string | undefined): Buffer | undefined {
+  return body === undefined ? undefined : Buffer.from(body, "latin1");
+}

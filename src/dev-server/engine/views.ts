@@ -1,5 +1,14 @@
-import type { StoredHeaders } from "./config.js";
-import type { DlqEntry, FlowKey, LogEntry, Message, Queue, Schedule } from "./model.js";
+import { createHash } from "node:crypto";
+import { type MessageConfig, type StoredHeaders, storeRawHeaders } from "./config.js";
+import {
+  bodyBytes,
+  type DlqEntry,
+  type FlowKey,
+  type LogEntry,
+  type Message,
+  type Queue,
+  type Schedule,
+} from "./model.js";
 
 /** JSON objects as QStash returns them: fields without a value are left out (Go `omitempty`). */
 type Json = Record<string, unknown>;
@@ -7,6 +16,28 @@ type Json = Record<string, unknown>;
 function compact(o: Json): Json {
   for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
   return o;
+}
+
+function redacted(value: string | Buffer): string {
+  return `REDACTED:${createHash("sha256").update(value).digest("hex")}`;
+}
+
+/** Headers as the management APIs show them: redacted ones hashed (they are delivered intact). */
+function shownHeaders(cfg: MessageConfig): StoredHeaders {
+  const r = cfg.redact;
+  if (!r || (!r.allHeaders && !r.headers?.length)) return cfg.header;
+  const out: StoredHeaders = {};
+  for (const [name, values] of Object.entries(cfg.header)) {
+    const hide = name !== "Content-Type" && (r.allHeaders || r.headers?.includes(name));
+    out[name] = hide ? values.map(redacted) : values;
+  }
+  return out;
+}
+
+function shownBody(cfg: MessageConfig, body: string | undefined): Json {
+  const bytes = bodyBytes(body);
+  if (bytes && cfg.redact?.body) return { body: redacted(bytes) };
+  return bodyFields(bytes);
 }
 
 function bodyFields(body: Buffer | undefined): Json {
@@ -37,8 +68,8 @@ export function messageView(m: Message): Json {
     topicName: m.topicName,
     endpointName: m.endpointName,
     method: cfg.method,
-    header: cfg.header,
-    ...bodyFields(m.body),
+    header: shownHeaders(cfg),
+    ...shownBody(cfg, m.body),
     maxRetries: cfg.retries,
     retryDelayExpression: cfg.retryDelay,
     notBefore: m.notBefore,
@@ -63,7 +94,7 @@ export function dlqView(e: DlqEntry): Json {
     ...messageView(e.msg),
     dlqId: e.dlqId,
     responseStatus: o.status,
-    responseHeader: o.headers,
+    responseHeader: o.headers ? storeRawHeaders(o.headers) : undefined,
     responseBody: resp.body,
     responseBodyBase64: resp.bodyBase64,
     error: o.status === undefined ? o.error : undefined,
@@ -85,8 +116,12 @@ export function logView(e: LogEntry): Json {
     endpointName: m.endpointName,
     scheduleId: m.scheduleId,
     queueName: m.queue?.name,
-    header: cfg.header,
-    body: m.body?.length ? m.body.toString("base64") : undefined,
+    header: shownHeaders(cfg),
+    body: m.body
+      ? cfg.redact?.body
+        ? Buffer.from(redacted(bodyBytes(m.body)!)).toString("base64")
+        : bodyBytes(m.body)!.toString("base64")
+      : undefined,
     responseStatus: e.responseStatus,
     responseBody: e.responseBody?.length ? e.responseBody.toString("base64") : undefined,
     responseHeaders: e.responseHeaders,
@@ -110,8 +145,8 @@ export function scheduleView(s: Schedule): Json {
     cron: s.cron,
     destination: s.destination,
     method: cfg.method,
-    header: cfg.header as StoredHeaders,
-    ...bodyFields(s.body),
+    header: shownHeaders(cfg),
+    ...shownBody(cfg, s.body),
     retries: cfg.retries,
     delay: cfg.delayMs !== undefined ? Math.round(cfg.delayMs / 1000) : undefined,
     callback: cfg.callback,

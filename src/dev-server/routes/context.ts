@@ -39,9 +39,25 @@ export function queryPairs(rawQuery: string): { key: string; value: string; raw:
     });
 }
 
+/** Node's request, present when served by @hono/node-server (absent for in-process `app.request`). */
+function incomingOf(c: Context): { headers: Record<string, string | string[] | undefined> } | undefined {
+  return (c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined)
+    ?.incoming;
+}
+
 /** The request's headers with lower-case names. */
 export function headerMap(c: Context): HeaderMap {
   const map: HeaderMap = new Map();
+  // Node's already-parsed headers: materialising a WHATWG Headers object for every publish
+  // showed up in profiles.
+  const incoming = incomingOf(c);
+  if (incoming) {
+    for (const name in incoming.headers) {
+      const value = incoming.headers[name];
+      if (value !== undefined) map.set(name, Array.isArray(value) ? value.join(", ") : value);
+    }
+    return map;
+  }
   c.req.raw.headers.forEach((value, name) => {
     map.set(name.toLowerCase(), value);
   });
@@ -107,13 +123,24 @@ function tooLarge(size: number, max: number): DevServerError {
   return new DevServerError(413, `body of ${size} bytes is over the maximum of ${max} bytes (maxBodySize)`);
 }
 
-export async function jsonBody<T>(c: Context, what: string): Promise<T> {
+/** A JSON object body (not an array, null or a scalar); 400 otherwise. */
+export async function jsonBody<T extends object>(
+  c: Context,
+  what: string,
+  expect: "object" | "array" = "object",
+): Promise<T> {
   const text = await c.req.text();
+  let value: unknown;
   try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(text);
   } catch {
     throw badRequest(`invalid JSON body for ${what}`);
   }
+  const isArray = Array.isArray(value);
+  if (typeof value !== "object" || value === null || isArray !== (expect === "array")) {
+    throw badRequest(`the ${what} body must be a JSON ${expect}`);
+  }
+  return value as T;
 }
 
 /**

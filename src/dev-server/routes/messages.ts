@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import type { DlqEntry } from "../engine/model.js";
 import { dlqView, logView, messageView } from "../engine/views.js";
-import { callerIp, parseBulkQuery, type RouteDeps, userOf } from "./context.js";
+import { callerIp, headerMap, parseBulkQuery, type RouteDeps, userOf } from "./context.js";
 
 const CANCEL_FILTERS = [
   "topicName",
@@ -118,7 +118,12 @@ export function registerMessageRoutes(app: Hono, { engine }: RouteDeps): void {
   });
   app.post("/v2/dlq/retry", (c) => {
     const { user, page, q } = dlqSelection(c);
-    const responses = engine.retryDlq(user, page.entries, q.rest, callerIp(c));
+    // Upstash-* headers (or upstash-* query keys) on the retry override the stored config.
+    const overrides = new Map(q.rest);
+    for (const [k, v] of headerMap(c)) {
+      if (k.startsWith("upstash-") && !k.startsWith("upstash-telemetry-")) overrides.set(k, v);
+    }
+    const responses = engine.retryDlq(user, page.entries, overrides, callerIp(c));
     const cursor = page.cursor && !q.ids ? String(Number(q.cursor ?? 0)) : undefined;
     return c.json(cursor ? { responses, cursor } : { responses });
   });

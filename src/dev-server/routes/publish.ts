@@ -48,9 +48,7 @@ export function registerPublishRoutes(app: Hono, { engine, maxBodySize }: RouteD
 
   app.post("/v2/batch", async (c) => {
     const user = userOf(c, engine);
-    const items = await jsonBody<BatchItem[]>(c, "batch");
-    if (!Array.isArray(items))
-      throw badRequest("batch body must be a JSON array of {destination, headers, body, queue}");
+    const items = await jsonBody<BatchItem[]>(c, "batch", "array");
     const ip = callerIp(c);
     // Validate every item before accepting any, so a bad item never half-publishes a batch.
     const commits = items.map((item, i) => {

@@ -20,7 +20,12 @@ export function registerResourceRoutes(app: Hono, { engine, maxBodySize }: Route
       "queue upsert",
     );
     if (typeof b.queueName !== "string") throw badRequest('queue upsert needs "queueName" (a string)');
-    const parallelism = b.parallelism === undefined ? 1 : Number(b.parallelism);
+    if (b.parallelism !== undefined && typeof b.parallelism !== "number") {
+      throw badRequest(
+        `invalid parallelism ${JSON.stringify(b.parallelism)}: use a whole number from 1 to 1000`,
+      );
+    }
+    const parallelism = b.parallelism ?? 1;
     engine.upsertQueue(user, b.queueName, parallelism, b.paused === true);
     return c.json({});
   });
@@ -66,6 +71,15 @@ export function registerResourceRoutes(app: Hono, { engine, maxBodySize }: Route
     const b = await jsonBody<{ endpoints?: unknown }>(c, "endpoints");
     if (!Array.isArray(b.endpoints))
       throw badRequest('body must be {"endpoints": [{"url": "...", "name"?: "..."}]}');
+    for (const ep of b.endpoints as unknown[]) {
+      const e = ep as { name?: unknown; url?: unknown } | null;
+      if (typeof e !== "object" || e === null)
+        throw badRequest('every endpoint must be an object: {"url": "...", "name"?: "..."}');
+      if (e.url !== undefined && typeof e.url !== "string")
+        throw badRequest('endpoint "url" must be a string');
+      if (e.name !== undefined && typeof e.name !== "string")
+        throw badRequest('endpoint "name" must be a string');
+    }
     return b.endpoints as { name?: string; url?: string }[];
   };
   app.post("/v2/topics/:name/endpoints", async (c) => {

@@ -1,0 +1,87 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { DEV_USERS } from "jobstash/dev-server";
+import { afterAll, describe, expect, it } from "vitest";
+import { startReceiver } from "./helpers.js";
+
+const cli = fileURLToPath(new URL("../../src/cli/index.ts", import.meta.url));
+
+function start(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const waiters = new Set<() => void>();
+  const onData = (c: Buffer) => {
+    out += c;
+    for (const w of waiters) w();
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const waitFor = (re: RegExp, ms = 10_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const m = out.match(re);
+        if (m) {
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve(m);
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`no ${re} in output:\n${out}`));
+      }, ms);
+      waiters.add(check);
+      check();
+    });
+  return { child, exited, waitFor, output: () => out };
+}
+
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+});
+
+describe("jobstash dev", () => {
+  it("prints the env lines, logs each lifecycle event, and stops cleanly on SIGINT", async () => {
+    const receiver = await startReceiver();
+    const run = start(["dev", "--port", "0"]);
+    children.push(run.child);
+    try {
+      const [, url] = await run.waitFor(/QSTASH_URL=(http:\/\/127\.0\.0\.1:\d+)/);
+      await run.waitFor(/QSTASH_TOKEN=eyJVc2VySUQiOiJkZWZhdWx0VXNlciIs/);
+      await run.waitFor(/QSTASH_CURRENT_SIGNING_KEY=sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r/);
+      await run.waitFor(/QSTASH_NEXT_SIGNING_KEY=sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs/);
+      const res = await fetch(`${url}/v2/publish/${receiver.url}/cli`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${DEV_USERS.defaultUser.token}` },
+        body: "hello",
+      });
+      const { messageId } = (await res.json()) as { messageId: string };
+      await run.waitFor(new RegExp(`DELIVERED\\s+${messageId} → ${receiver.url}/cli \\(200, retried 0/3\\)`));
+      expect(run.output()).toMatch(new RegExp(`CREATED\\s+${messageId}`));
+      run.child.kill("SIGINT");
+      expect(await run.exited).toBe(0);
+      expect(run.output()).toMatch(/SIGINT, shutting down/);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("honours QSTASH_DEV_PORT, prints --help, and rejects a bad port", async () => {
+    const help = start(["dev", "--help"]);
+    expect(await help.exited).toBe(0);
+    expect(help.output()).toMatch(/--port/);
+    const bad = start(["dev", "--port", "nope"]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/invalid port "nope"/);
+    const envPort = start(["dev"], { QSTASH_DEV_PORT: "0" });
+    children.push(envPort.child);
+    await envPort.waitFor(/QSTASH_URL=http:\/\/127\.0\.0\.1:\d+/);
+    envPort.child.kill("SIGTERM");
+    expect(await envPort.exited).toBe(0);
+  });
+});
