@@ -175,7 +175,7 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
   const deletes = [...work(plan.schedules), ...work(plan.queues), ...work(plan.flowControls)].filter(
     (c) => c.action === "delete",
   );
-  const total = writes.length + deletes.length;
+  const total = writes.length + (options.prune ? deletes.length : 0);
   let done = 0;
 
   const nameOf = (c: ScheduleChange | QueueChange | FlowControlChange) =>
