@@ -45,6 +45,8 @@ function painter(color: boolean) {
     color ? `\u001b[${ANSI[style][0]}m${text}\u001b[${ANSI[style][1]}m` : text;
 }
 
+const FOREIGN_SHOWN = 10;
+
 const SIGN: Record<SyncAction, string> = { create: "+", update: "~", delete: "-", unchanged: "=" };
 const STYLE: Record<SyncAction, Style> = {
   create: "green",
@@ -319,6 +321,17 @@ export function formatPlan(plan: SyncPlan, options: FormatOptions = {}): string 
     lines.push(
       paint("dim", `Foreign (not owned by ${plan.app}/${plan.env}, left alone): ${parts.join(", ")}`),
     );
+    // Named, so a reader can tell "someone else's" from "ours but unrecognised"; capped for big accounts.
+    for (const [kind, names] of [
+      ["schedules", foreign.schedules],
+      ["queues", foreign.queues],
+      ["flow-control keys", foreign.flowControls],
+    ] as const) {
+      if (names.length === 0) continue;
+      const shown = names.slice(0, FOREIGN_SHOWN).join(", ");
+      const more = names.length > FOREIGN_SHOWN ? `, and ${names.length - FOREIGN_SHOWN} more` : "";
+      lines.push(paint("dim", `  ${kind}: ${shown}${more}`));
+    }
   }
   const warnings = [...plan.conflicts, ...scheduleWarnings(plan, now).map((w) => `${w.id}: ${w.message}`)];
   if (warnings.length) {

@@ -52,7 +52,7 @@ describe("formatPlan", () => {
     );
     expect(text).not.toMatch(/digest\.often: .*DST/);
     expect(text).toContain("+ q  parallelism 2");
-    expect(text).toContain("Foreign (not owned by acme/production, left alone): 1 queue(s)");
+    expect(text).toContain("Foreign (not owned by acme/production, left alone): 1 queue(s)\n  queues: old");
     expect(text).toMatch(/Plan: 4 to create, 0 to update, 0 to delete, 0 unchanged, 1 foreign\.$/);
     expect(text).not.toContain("\u001b[");
   });
