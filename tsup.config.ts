@@ -22,6 +22,9 @@ export default defineConfig([
     // Entries import each other through the public name, so the CJS build (which cannot split
     // chunks) never carries a second copy of the core and its error classes.
     external: [/^jobstash(\/|$)/],
+    // p-retry is ESM-only: a CJS `require("jobstash/sync")` would need require(esm), which Node
+    // 20 only has from 20.19; bundled, it works on every Node 20.
+    noExternal: ["p-retry", "is-network-error"],
   },
   {
     entry: { "cli/index": "src/cli/index.ts" },
