@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@upstash/qstash";
@@ -13,6 +14,8 @@ const FIXTURES = join(here, "fixtures");
 
 let stack: SyncStack;
 beforeAll(async () => {
+  if (!existsSync(CLI))
+    throw new Error("dist/ is missing: run `npm run build` first (`npm test` builds before vitest runs)");
   stack = await startStack();
 });
 afterAll(async () => {
