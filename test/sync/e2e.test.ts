@@ -229,12 +229,19 @@ describe("jobstash sync against the dev server", () => {
 
   it("retries injected 429 and 500 answers and converges", async () => {
     await seedKeys(["mail-api", "smtp"]);
-    let writes = 0;
-    stack.inject(({ method }) => {
+    // Every other write fails twice (429, then 503) before it is let through; keyed per write
+    // (schedule writes share a path per job, so the schedule id header tells them apart), so
+    // interleaving under concurrency cannot make one change fail more often than that.
+    const attempts = new Map<string, number>();
+    stack.inject(({ method, path, headers }) => {
       if (method === "GET") return undefined;
-      writes++;
-      if (writes % 3 === 1) return { status: 429, headers: { "Burst-RateLimit-Reset": "0" } };
-      if (writes % 3 === 2) return { status: 503 };
+      const key = `${method} ${path} ${headers["upstash-schedule-id"] ?? ""}`;
+      // The first of each pair of distinct writes fails twice; the second goes straight through.
+      if (!attempts.has(key)) attempts.set(key, attempts.size % 2 === 0 ? 0 : 2);
+      const n = attempts.get(key)! + 1;
+      attempts.set(key, n);
+      if (n === 1) return { status: 429, headers: { "Burst-RateLimit-Reset": "0" } };
+      if (n === 2) return { status: 503 };
       return undefined;
     });
     const result = await sync(registry({ runs: [] }));

@@ -16,6 +16,7 @@ export interface SeenRequest {
 export type Injector = (req: {
   method: string;
   path: string;
+  headers: http.IncomingHttpHeaders;
 }) => { status: number; headers?: Record<string, string> } | undefined;
 
 export interface SyncStack {
@@ -56,7 +57,7 @@ export async function startStack(): Promise<SyncStack> {
     req.on("end", async () => {
       const method = req.method ?? "GET";
       const path = req.url ?? "/";
-      const failure = injector?.({ method, path });
+      const failure = injector?.({ method, path, headers: req.headers });
       if (failure) {
         requests.push({ method, path, status: failure.status });
         res.writeHead(failure.status, { "content-type": "application/json", ...failure.headers });
