@@ -56,7 +56,8 @@ export function createHandler(jobstash: AnyJobstash): Handler {
       const segments = url.pathname.split("/").filter(Boolean);
       const rawId = segments[segments.length - 1] ?? "";
       const jobId = safeDecode(rawId);
-      where = `jobstash ${jobId}`;
+      // The same prefix as ctx.logger, so a failure's lines sort with the job's own.
+      where = `[jobstash ${jobId} ${request.headers.get("upstash-message-id") ?? "?"}]`;
       const config = configFor(env);
       const keys = config.signingKeys();
       const baseUrl = config.baseUrl();
