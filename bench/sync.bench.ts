@@ -3,7 +3,6 @@
 // a naive baseline in the same run (delete everything, then create each resource serially).
 import { spawn } from "node:child_process";
 import http from "node:http";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client } from "@upstash/qstash";
@@ -11,6 +10,7 @@ import { createJobstash, defineFlowControl, defineJob, defineQueue } from "jobst
 import { DEV_USERS } from "jobstash/dev-server";
 import { desiredState, syncJobstash } from "jobstash/sync";
 import { z } from "zod";
+import { freePort } from "../test/helpers/process.js";
 
 /** Round trips QStash has from a CI runner are tens of ms; localhost has none, so it is modelled. */
 const RTT_MS = 20;
@@ -19,17 +19,6 @@ const SCHEDULES = 500;
 const QUEUES = 20;
 const KEYS = 20;
 const BASE = "https://bench.example.com/api/jobs";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Forwards to `target` after `delayMs`, as a network round trip would cost. */
 async function latencyProxy(target: string, delayMs: number): Promise<{ url: string; close(): void }> {

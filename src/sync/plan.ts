@@ -168,6 +168,61 @@ export function diffSchedule(
   return diff;
 }
 
+/**
+ * Queues and flow-control keys: named resources that cannot carry a label, so this
+ * app/env owns them through its ownership record. A name another record claims is a
+ * conflict and left alone; an undeclared name is deleted only when owned, else foreign.
+ */
+function planNamed<D extends { declaredBy: string | readonly string[] }, R>(opts: {
+  noun: string;
+  desired: readonly D[];
+  remote: readonly R[];
+  nameOf: (resource: D | R) => string;
+  fields: readonly string[];
+  ours: readonly string[];
+  claimedBy: ReadonlyMap<string, string>;
+  conflicts: string[];
+  foreign: string[];
+}): {
+  changes: { action: SyncAction; name: string; desired?: D; remote?: R; diff: FieldDiff[] }[];
+  wanted: Set<string>;
+} {
+  const remoteByName = new Map(opts.remote.map((resource) => [opts.nameOf(resource), resource]));
+  const declared = new Set(opts.desired.map(opts.nameOf));
+  const changes: ReturnType<typeof planNamed<D, R>>["changes"] = [];
+  const wanted = new Set<string>();
+  for (const want of opts.desired) {
+    const name = opts.nameOf(want);
+    const other = opts.claimedBy.get(name);
+    if (other && !opts.ours.includes(name)) {
+      opts.conflicts.push(
+        `${opts.noun} "${name}" (${[want.declaredBy].flat().join(", ")}) is owned by ${other}; left unchanged`,
+      );
+      continue;
+    }
+    wanted.add(name);
+    const current = remoteByName.get(name);
+    const diff = current
+      ? diffFields(opts.fields as (keyof D & keyof R)[], current as D & R, want as D & R)
+      : [];
+    changes.push({
+      action: !current ? "create" : diff.length ? "update" : "unchanged",
+      name,
+      desired: want,
+      remote: current,
+      diff,
+    });
+  }
+  const owned = new Set(opts.ours);
+  for (const current of opts.remote) {
+    const name = opts.nameOf(current);
+    if (wanted.has(name) || declared.has(name)) continue;
+    if (owned.has(name)) changes.push({ action: "delete", name, remote: current, diff: [] });
+    else opts.foreign.push(name);
+  }
+  return { changes, wanted };
+}
+
 function diffFields<T extends object>(fields: readonly (keyof T)[], from: T, to: T): FieldDiff[] {
   const out: FieldDiff[] = [];
   for (const field of fields) {
@@ -220,80 +275,42 @@ export function planSync(desired: DesiredState, remote: RemoteState): SyncPlan {
   const conflicts: string[] = [];
   const foreign = { schedules: [] as string[], queues: [] as string[], flowControls: [] as string[] };
 
-  // Queues.
-  const queues: QueueChange[] = [];
-  const remoteQueues = new Map(remote.queues.map((q) => [q.name, q]));
-  const wantedQueues = new Set<string>();
-  for (const queue of desired.queues) {
-    const other = claimedBy.queues.get(queue.name);
-    if (other && !ours.queues.includes(queue.name)) {
-      conflicts.push(`queue "${queue.name}" (${queue.declaredBy}) is owned by ${other}; left unchanged`);
-      continue;
-    }
-    wantedQueues.add(queue.name);
-    const current = remoteQueues.get(queue.name);
-    const diff = current
-      ? diffFields(["parallelism", "paused"], current, queue as unknown as RemoteQueue)
-      : [];
-    queues.push({
-      kind: "queue",
-      action: !current ? "create" : diff.length ? "update" : "unchanged",
-      name: queue.name,
-      desired: queue,
-      remote: current,
-      diff,
-    });
-  }
-  const ownedQueues = new Set(ours.queues);
-  for (const current of remote.queues) {
-    if (wantedQueues.has(current.name)) continue;
-    const declared = desired.queues.some((q) => q.name === current.name);
-    if (ownedQueues.has(current.name) && !declared) {
-      queues.push({ kind: "queue", action: "delete", name: current.name, remote: current, diff: [] });
-    } else if (!declared) {
-      foreign.queues.push(current.name);
-    }
-  }
-
-  // Flow-control keys.
-  const flowControls: FlowControlChange[] = [];
-  const remoteKeys = new Map(remote.flowControls.map((fc) => [fc.key, fc]));
-  const wantedKeys = new Set<string>();
-  for (const fc of desired.flowControls) {
-    const other = claimedBy.flowControls.get(fc.key);
-    if (other && !ours.flowControls.includes(fc.key)) {
-      conflicts.push(
-        `flow-control key "${fc.key}" (${fc.declaredBy.join(", ")}) is owned by ${other}; left unchanged`,
-      );
-      continue;
-    }
-    wantedKeys.add(fc.key);
-    const current = remoteKeys.get(fc.key);
-    const diff = current ? diffFields(LIMIT_FIELDS, current, fc) : [];
-    flowControls.push({
-      kind: "flowControl",
-      action: !current ? "create" : diff.length ? "update" : "unchanged",
-      key: fc.key,
-      desired: fc,
-      remote: current,
-      diff,
-    });
-  }
-  const ownedKeys = new Set(ours.flowControls);
-  for (const current of remote.flowControls) {
-    if (wantedKeys.has(current.key)) continue;
-    if (ownedKeys.has(current.key) && !desired.flowControls.some((fc) => fc.key === current.key)) {
-      flowControls.push({
-        kind: "flowControl",
-        action: "delete",
-        key: current.key,
-        remote: current,
-        diff: [],
-      });
-    } else if (!desired.flowControls.some((fc) => fc.key === current.key)) {
-      foreign.flowControls.push(current.key);
-    }
-  }
+  const planned = {
+    queues: planNamed({
+      noun: "queue",
+      desired: desired.queues,
+      remote: remote.queues,
+      nameOf: (queue) => queue.name,
+      fields: ["parallelism", "paused"],
+      ours: ours.queues,
+      claimedBy: claimedBy.queues,
+      conflicts,
+      foreign: foreign.queues,
+    }),
+    flowControls: planNamed({
+      noun: "flow-control key",
+      desired: desired.flowControls,
+      remote: remote.flowControls,
+      nameOf: (fc) => fc.key,
+      fields: LIMIT_FIELDS,
+      ours: ours.flowControls,
+      claimedBy: claimedBy.flowControls,
+      conflicts,
+      foreign: foreign.flowControls,
+    }),
+  };
+  const queues: QueueChange[] = planned.queues.changes.map(({ name, ...change }) => ({
+    kind: "queue",
+    name,
+    ...change,
+  }));
+  const flowControls: FlowControlChange[] = planned.flowControls.changes.map(({ name, ...change }) => ({
+    kind: "flowControl",
+    key: name,
+    ...change,
+  }));
+  const wantedQueues = planned.queues.wanted;
+  const wantedKeys = planned.flowControls.wanted;
 
   // The record lists what stays owned after this plan: what the code wants, plus owned
   // names whose delete is planned (dropped by apply once the delete succeeds).
