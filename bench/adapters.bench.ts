@@ -9,29 +9,25 @@
 //            route, App Router, Node.js runtime) served by `next start` in a child process;
 //            it imports jobstash from dist/ (`npm run bench` builds first)
 //
-// The Hono and Express servers live in this process, `next start` in its own, autocannon in
-// another. All six targets are measured interleaved in every round and each ratio is taken
-// within a round before the median over rounds, so background load hits a framework's pair
-// alike. Targets (from the issue): Hono adapter >= 0.6x bare Hono, Express adapter >= 0.85x
+// Each framework's servers run in a process of their own (Hono's and Express's through
+// bench/adapters/server.ts, so @hono/node-server's global Request/Response never leak into
+// Express), autocannon in another; this process only orchestrates. All six targets are
+// measured interleaved in every round and each ratio is taken within a round before the
+// median over rounds, so background load hits a framework's pair alike. Targets (from the issue): Hono adapter >= 0.6x bare Hono, Express adapter >= 0.85x
 // bare Express; Next.js has no target and is reported for information. A missed target is
 // reported as FAIL but exits 0; a harness error (a non-2xx response, a server that does not
 // start) exits 1.
 //
 // Knobs: BENCH_ROUNDS (3), BENCH_DURATION seconds (5), BENCH_WARMUP seconds (1),
 // BENCH_CONNECTIONS (50), BENCH_FRAMEWORKS (hono,express,next: the ones to measure).
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { availableParallelism, loadavg } from "node:os";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { serve as listenHono } from "@hono/node-server";
-import express from "express";
-import { Hono } from "hono";
-import { createJobstash, defineJob } from "jobstash";
-import { serve as serveExpress } from "jobstash/express";
-import { serve as serveHono } from "jobstash/hono";
-import { z } from "zod";
 import { background, freePort, run, waitFor } from "../test/helpers/process.js";
 import { KEYS } from "../test/helpers/sign.js";
+import { BASE_URL, JOB_ID } from "./adapters/constants.js";
 import {
   HarnessError,
   loadSettings,
@@ -47,74 +43,42 @@ import {
 const SETTINGS = loadSettings();
 const TARGETS = { Hono: 0.6, Express: 0.85 } as const;
 
-// Every receiver checks `sub` against this public URL; the load goes to 127.0.0.1.
-const BASE_URL = "http://bench.local/api/jobs";
-const JOB_ID = "bench";
 const REQUEST = signedRequest(`${BASE_URL}/${JOB_ID}`, JSON.stringify({ n: 1 }));
-
-function benchJobs() {
-  const job = defineJob({ id: JOB_ID, input: z.object({ n: z.number() }), run: () => ({ ok: true }) });
-  return createJobstash({ app: "bench", jobs: [job], baseUrl: BASE_URL, signingKeys: KEYS, env: {} });
-}
 
 interface Running {
   targets: Target[];
   close(): Promise<void>;
 }
 
-const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
-
-function listen(fetch: Hono["fetch"]): Promise<{ server: Server; origin: string }> {
-  return new Promise((resolve, reject) => {
-    const server = listenHono({ fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) =>
-      resolve({ server: server as Server, origin: `http://127.0.0.1:${info.port}` }),
-    ) as Server;
-    server.once("error", reject);
+/** Hono's or Express's two servers, in a child process (see bench/adapters/server.ts). */
+async function startNode(framework: "hono" | "express", label: string): Promise<Running> {
+  const script = fileURLToPath(new URL("adapters/server.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", script, framework], {
+    stdio: ["pipe", "pipe", "inherit"],
   });
-}
-
-async function startHono(): Promise<Running> {
-  const bare = new Hono().post("/api/jobs/:id", async (c) => {
-    await c.req.arrayBuffer();
-    return c.json({ ok: true });
-  });
-  const adapter = new Hono().route("/api/jobs", serveHono(benchJobs()));
-  const [b, a] = await Promise.all([listen(bare.fetch), listen(adapter.fetch)]);
-  return {
-    targets: [
-      { name: "Hono bare", url: `${b.origin}/api/jobs/${JOB_ID}` },
-      { name: "Hono jobstash", url: `${a.origin}/api/jobs/${JOB_ID}` },
-    ],
-    close: async () => {
-      await Promise.all([closeServer(b.server), closeServer(a.server)]);
-    },
-  };
-}
-
-function listenExpress(app: express.Express): Promise<{ server: Server; origin: string }> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(0, "127.0.0.1", () =>
-      resolve({ server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
-    );
-    server.once("error", reject);
-  });
-}
-
-async function startExpress(): Promise<Running> {
-  const bare = express().post("/api/jobs/:id", express.raw({ type: "*/*" }), (_req, res) => {
-    res.json({ ok: true });
-  });
-  const adapter = express().use("/api/jobs", serveExpress(benchJobs()));
-  const [b, a] = await Promise.all([listenExpress(bare), listenExpress(adapter)]);
-  return {
-    targets: [
-      { name: "Express bare", url: `${b.origin}/api/jobs/${JOB_ID}` },
-      { name: "Express jobstash", url: `${a.origin}/api/jobs/${JOB_ID}` },
-    ],
-    close: async () => {
-      await Promise.all([closeServer(b.server), closeServer(a.server)]);
-    },
-  };
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    const [line] = (await Promise.race([
+      once(createInterface({ input: child.stdout! }), "line"),
+      exited.then(() => {
+        throw new HarnessError(`the ${label} servers exited before listening`);
+      }),
+    ])) as [string];
+    const urls = JSON.parse(line) as { bare: string; jobstash: string };
+    return {
+      targets: [
+        { name: `${label} bare`, url: urls.bare },
+        { name: `${label} jobstash`, url: urls.jobstash },
+      ],
+      close: async () => {
+        child.stdin!.end();
+        await exited;
+      },
+    };
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
 }
 
 async function startNext(): Promise<Running> {
@@ -156,7 +120,11 @@ async function startNext(): Promise<Running> {
 async function main(): Promise<void> {
   const running: Running[] = [];
   try {
-    const frameworks = { hono: startHono, express: startExpress, next: startNext };
+    const frameworks = {
+      hono: () => startNode("hono", "Hono"),
+      express: () => startNode("express", "Express"),
+      next: startNext,
+    };
     const wanted = (process.env.BENCH_FRAMEWORKS ?? "hono,express,next").split(",").map((f) => f.trim());
     for (const name of wanted) {
       if (!(name in frameworks)) throw new HarnessError(`BENCH_FRAMEWORKS: unknown "${name}"`);
