@@ -4,10 +4,7 @@ import { type AnyJobstash, createHandler, type EnvSource, type ExecutionContextL
 export const frameworkName = "hono";
 
 /** On @hono/node-server `c.env` is `{ incoming, outgoing }`, not configuration. */
-function bindings(c: Context): EnvSource | undefined {
-  const env = c.env as EnvSource | undefined;
-  return env && typeof env === "object" && !("incoming" in env && "outgoing" in env) ? env : undefined;
-}
+const isNodeServer = (env: object) => "incoming" in env && "outgoing" in env;
 
 function executionContext(c: Context): ExecutionContextLike | undefined {
   try {
@@ -20,5 +17,11 @@ function executionContext(c: Context): ExecutionContextLike | undefined {
 /** A Hono app serving every job: `app.route("/api/jobs", serve(jobs))`, on Node, Workers, Bun and Deno. */
 export function serve(jobs: AnyJobstash): Hono {
   const handler = createHandler(jobs);
-  return new Hono().all("/*", (c) => handler(c.req.raw, bindings(c), executionContext(c)));
+  return new Hono().all("/*", (c) => {
+    const env = c.env as EnvSource | undefined;
+    // @hono/node-server never passes an execution context: skip the getter, whose throw (an
+    // Error and its stack, per request) cost a quarter of the adapter's throughput.
+    if (env && typeof env === "object" && isNodeServer(env)) return handler(c.req.raw);
+    return handler(c.req.raw, env && typeof env === "object" ? env : undefined, executionContext(c));
+  });
 }

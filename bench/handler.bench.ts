@@ -17,8 +17,6 @@
 //
 // Knobs: BENCH_ROUNDS (3), BENCH_DURATION seconds (5), BENCH_WARMUP seconds (1),
 // BENCH_CONNECTIONS (50), BENCH_ITERATIONS for the in-process part (20000).
-import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { Receiver } from "@upstash/qstash";
@@ -26,12 +24,19 @@ import { Hono } from "hono";
 import { createHandler, createJobstash, defineJob } from "jobstash";
 import { z } from "zod";
 import { verifySignature } from "../src/handler/verify.js";
-import { KEYS, sign } from "../test/helpers/sign.js";
+import { KEYS } from "../test/helpers/sign.js";
+import {
+  HarnessError,
+  loadSettings,
+  measureInterleaved,
+  printRatio,
+  printTable,
+  ratio,
+  runMain,
+  signedRequest,
+} from "./lib/load.js";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const DURATION = Number(process.env.BENCH_DURATION ?? 5);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const SETTINGS = loadSettings();
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 20_000);
 
 const TARGET_VS_BARE = 0.6;
@@ -41,18 +46,11 @@ const TARGET_VS_OFFICIAL = 1.5;
 const BASE_URL = "http://bench.local/api/jobs";
 const JOB_ID = "bench";
 const PUBLIC_URL = `${BASE_URL}/${JOB_ID}`;
-const BODY = JSON.stringify({ n: 1 });
-// One token for every request: valid for an hour, far longer than the run.
-const SIGNATURE = sign({
-  url: PUBLIC_URL,
-  body: BODY,
-  key: KEYS.current,
-  claims: { exp: Math.floor(Date.now() / 1000) + 3600 },
-});
+const REQUEST = signedRequest(PUBLIC_URL, JSON.stringify({ n: 1 }));
+const BODY = REQUEST.body;
+const SIGNATURE = REQUEST.headers["upstash-signature"]!;
 
 const input = z.object({ n: z.number() });
-
-class HarnessError extends Error {}
 
 // --- the three servers ---------------------------------------------------------------------
 
@@ -118,91 +116,6 @@ function listen(app: Hono): Promise<{ server: ServerType; url: string }> {
   });
 }
 
-// --- load ----------------------------------------------------------------------------------
-
-interface AutocannonResult {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number };
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  statusCodeStats?: Record<string, { count: number }>;
-}
-
-const autocannonBin = createRequire(import.meta.url).resolve("autocannon/autocannon.js");
-
-/** One autocannon run in a child process; resolves to its JSON result. */
-function autocannon(url: string, seconds: number): Promise<AutocannonResult> {
-  const args = [
-    autocannonBin,
-    "--json",
-    "-c",
-    String(CONNECTIONS),
-    "-d",
-    String(seconds),
-    "-m",
-    "POST",
-    "-H",
-    "content-type=application/json",
-    "-H",
-    `upstash-signature=${SIGNATURE}`,
-    "-H",
-    "upstash-message-id=msg_bench",
-    "-H",
-    "upstash-retried=0",
-    "-b",
-    BODY,
-    url,
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    child.once("error", reject);
-    child.once("close", (code) => {
-      if (code !== 0) return reject(new HarnessError(`autocannon exited with ${code}: ${stderr}`));
-      try {
-        resolve(JSON.parse(stdout) as AutocannonResult);
-      } catch {
-        reject(new HarnessError(`autocannon printed no JSON: ${stdout}${stderr}`));
-      }
-    });
-  });
-}
-
-function checkAll2xx(name: string, result: AutocannonResult): void {
-  if (result.requests.total === 0) throw new HarnessError(`${name}: no request completed`);
-  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
-    throw new HarnessError(
-      `${name}: ${result.non2xx} non-2xx responses, ${result.errors} errors, ${result.timeouts} timeouts ` +
-        `(status codes ${JSON.stringify(result.statusCodeStats)}); the numbers would not measure the success path`,
-    );
-  }
-}
-
-/** A single request through fetch, so a broken target fails before any load is spent on it. */
-async function probe(name: string, url: string): Promise<void> {
-  const response = await fetch(url, {
-    method: "POST",
-    body: BODY,
-    headers: { "content-type": "application/json", "upstash-signature": SIGNATURE },
-  });
-  const text = await response.text();
-  if (response.status !== 200) throw new HarnessError(`${name}: probe answered ${response.status}: ${text}`);
-}
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-
 // --- in-process CPU cost -------------------------------------------------------------------
 
 async function cpuPerCall(iterations: number, call: (i: number) => Promise<unknown>): Promise<number> {
@@ -263,47 +176,14 @@ async function main(): Promise<void> {
   ];
   const servers = await Promise.all(targets.map(async (t) => ({ ...t, ...(await listen(t.app)) })));
   try {
-    for (const s of servers) await probe(s.name, s.url);
-
     console.log(
-      `node ${process.version}; ${CONNECTIONS} connections, ${WARMUP}s warm-up + ${DURATION}s per target, ${ROUNDS} interleaved rounds`,
+      `node ${process.version}; ${SETTINGS.connections} connections, ${SETTINGS.warmup}s warm-up + ${SETTINGS.duration}s per target, ${SETTINGS.rounds} interleaved rounds`,
     );
-    const rps: Record<string, number[]> = Object.fromEntries(servers.map((s) => [s.name, []]));
-    const p99: Record<string, number[]> = Object.fromEntries(servers.map((s) => [s.name, []]));
-    for (let round = 1; round <= ROUNDS; round++) {
-      const line: string[] = [];
-      for (const s of servers) {
-        if (WARMUP > 0) checkAll2xx(`${s.name} (warm-up)`, await autocannon(s.url, WARMUP));
-        const result = await autocannon(s.url, DURATION);
-        checkAll2xx(s.name, result);
-        rps[s.name]!.push(result.requests.average);
-        p99[s.name]!.push(result.latency.p99);
-        line.push(`${s.name} ${Math.round(result.requests.average)}`);
-      }
-      console.log(`round ${round}: ${line.join(", ")} req/s`);
-    }
-
-    const med = (name: string) => median(rps[name]!);
-    console.log("\nmedian of rounds        req/s    best   p99 ms");
-    for (const s of servers) {
-      console.log(
-        `  ${s.name.padEnd(20)} ${String(Math.round(med(s.name))).padStart(7)} ${String(
-          Math.round(Math.max(...rps[s.name]!)),
-        ).padStart(7)} ${String(median(p99[s.name]!)).padStart(8)}`,
-      );
-    }
-    // Ratios are taken within each round (the targets ran back to back there, under the same
-    // background load), then the median over rounds: steadier than a ratio of two medians.
-    const ratio = (a: string, b: string) => median(rps[a]!.map((value, round) => value / rps[b]![round]!));
-    const vsBare = ratio("jobstash", "bare");
-    const vsOfficial = ratio("jobstash", "official");
-    const verdict = (value: number, target: number) => (value >= target ? "PASS" : "FAIL");
-    console.log(
-      `\n  jobstash / bare       ${vsBare.toFixed(2)}x  (target >= ${TARGET_VS_BARE}x)  ${verdict(vsBare, TARGET_VS_BARE)}`,
-    );
-    console.log(
-      `  jobstash / official   ${vsOfficial.toFixed(2)}x  (target >= ${TARGET_VS_OFFICIAL}x)  ${verdict(vsOfficial, TARGET_VS_OFFICIAL)}`,
-    );
+    const measured = await measureInterleaved(servers, REQUEST, SETTINGS);
+    printTable(measured);
+    console.log();
+    printRatio("jobstash / bare", ratio(measured, "jobstash", "bare"), TARGET_VS_BARE);
+    printRatio("jobstash / official", ratio(measured, "jobstash", "official"), TARGET_VS_OFFICIAL);
   } finally {
     await Promise.all(servers.map((s) => new Promise((resolve) => s.server.close(resolve))));
   }
@@ -314,7 +194,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error instanceof HarnessError ? `bench failed: ${error.message}` : error);
-  process.exit(1);
-});
+runMain(main);

@@ -39,12 +39,22 @@ export async function bundleWorker(entry: string, options: { minify?: boolean } 
   return result.outputFiles[0]!.text;
 }
 
-/** Run a bundled worker in workerd with wrangler.toml's settings, on a real local port. */
+/**
+ * Run a bundled worker in workerd with wrangler.toml's settings, on a real local port.
+ * `port` fixes the port (default: a free one, known only once started); `onLog` receives the
+ * worker's console output, one call per console call, instead of it going to this process's stdout.
+ */
 export async function startWorker(
   script: string,
-  overrides: { vars?: Record<string, string>; nodejsCompat?: boolean } = {},
+  overrides: {
+    vars?: Record<string, string>;
+    nodejsCompat?: boolean;
+    port?: number;
+    onLog?: (entry: { level: string; message: string }) => void;
+  } = {},
 ) {
   const config = wranglerConfig();
+  const { onLog } = overrides;
   const flags = (config.compatibility_flags ?? []).filter(
     (flag) => overrides.nodejsCompat !== false || flag !== "nodejs_compat",
   );
@@ -56,7 +66,9 @@ export async function startWorker(
     compatibilityFlags: flags,
     bindings: { ...config.vars, ...overrides.vars },
     host: "127.0.0.1",
-    port: 0,
+    port: overrides.port ?? 0,
+    // miniflare checks that the handler returns undefined.
+    ...(onLog && { handleStructuredLogs: (entry: { level: string; message: string }) => void onLog(entry) }),
   });
   const url = await mf.ready;
   return { origin: url.origin, close: () => mf.dispose() };
