@@ -4,9 +4,9 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 
-const dist = new URL("../dist/dev-server/index.js", import.meta.url);
+const dist = new URL("../dist/dev-server.js", import.meta.url);
 if (!existsSync(dist)) {
-  console.error("dist/dev-server/index.js is missing: run `npm run build` first (npm run bench does)");
+  console.error("dist/dev-server.js is missing: run `npm run build` first (npm run bench does)");
   process.exit(1);
 }
 const { createDevServer, DEV_USERS } = await import(dist.href);

@@ -11,9 +11,10 @@ const bindings = {
   QSTASH_NEXT_SIGNING_KEY: KEYS.next,
 };
 const script = bundleWorker("test/adapters/worker-entry.ts");
+const honoScript = bundleWorker("test/adapters/hono-worker-entry.ts");
 
-async function start(prefix: string, nodejsCompat: boolean): Promise<Running> {
-  const worker = await startWorker(await script, { vars: bindings, nodejsCompat });
+async function start(prefix: string, nodejsCompat: boolean, bundle = script): Promise<Running> {
+  const worker = await startWorker(await bundle, { vars: bindings, nodejsCompat });
   const origin = worker.origin + prefix;
   return {
     origin,
@@ -24,6 +25,7 @@ async function start(prefix: string, nodejsCompat: boolean): Promise<Running> {
 
 conformance({ name: "Workers (module syntax, nodejs_compat)", start: () => start("", true) });
 conformance({ name: "Workers (Pages-style context, WebCrypto)", start: () => start("/pages", false) });
+conformance({ name: "Hono on Workers", start: () => start("", true, honoScript) });
 
 describe("the example worker (wrangler.toml main)", () => {
   it("bundles, verifies a signed delivery with the toml's vars and runs the job", async () => {
