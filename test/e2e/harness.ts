@@ -1,5 +1,6 @@
 import { Client } from "@upstash/qstash";
 import { createDevServer, DEV_USERS, type DevServer, VirtualClock } from "jobstash/dev-server";
+import { expect } from "vitest";
 
 /**
  * The QStash side of an end-to-end test: the jobstash dev server in this process on a real
@@ -75,3 +76,19 @@ export async function startHarness(options: {
 
 /** The first line matching `pattern`, for `until`. */
 export const lineIn = (lines: () => string[], pattern: RegExp) => () => lines().find((l) => pattern.test(l));
+
+/**
+ * A message a job failed non-retryably: it reached the DLQ with the 489 and the error text,
+ * after exactly one attempt and no retry.
+ */
+export async function expectDeadLetteredOnce(harness: Harness, messageId: string, errorText: string) {
+  const dlq = await harness.until(
+    "DLQ entry",
+    async () => (await harness.client.dlq.listMessages({ filter: { messageId } })).messages[0],
+  );
+  expect(dlq.responseStatus).toBe(489);
+  expect(dlq.responseBody).toContain(errorText);
+  const { logs } = await harness.client.logs({ filter: { messageId } });
+  expect(logs.filter((log) => log.state === "RETRY")).toEqual([]);
+  expect(logs.filter((log) => log.state === "ACTIVE")).toHaveLength(1);
+}

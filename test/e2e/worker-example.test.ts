@@ -2,7 +2,7 @@ import { syncJobstash } from "jobstash/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/process.js";
 import { bundleWorker, startWorker, wranglerConfig } from "../helpers/worker.js";
-import { type Harness, lineIn, startHarness } from "./harness.js";
+import { expectDeadLetteredOnce, type Harness, lineIn, startHarness } from "./harness.js";
 
 /**
  * The worker example (wrangler.toml's `main`, examples/worker) bundled as wrangler bundles it
@@ -69,15 +69,7 @@ describe("the worker example in workerd on the jobstash dev server", () => {
 
   it("sends a non-retryable failure to the DLQ after one attempt", async () => {
     const messageId = await jobs.trigger("verify-address", { email: "nobody" });
-    const dlq = await harness.until(
-      "DLQ entry",
-      async () => (await harness.client.dlq.listMessages({ filter: { messageId } })).messages[0],
-    );
-    expect(dlq.responseStatus).toBe(489);
-    expect(dlq.responseBody).toContain("nobody is not an email address");
-    const { logs } = await harness.client.logs({ filter: { messageId } });
-    expect(logs.filter((log) => log.state === "RETRY")).toEqual([]);
-    expect(logs.filter((log) => log.state === "ACTIVE")).toHaveLength(1);
+    await expectDeadLetteredOnce(harness, messageId, "nobody is not an email address");
   });
 
   it("fires the cron schedule `syncJobstash` created into the job with its schedule id", async () => {
