@@ -93,3 +93,25 @@ describe("parity with the official Receiver", () => {
     expect(verdicts.filter((v) => !v).length).toBeGreaterThanOrEqual(14);
   });
 });
+
+describe("keys longer than the hash block", () => {
+  it("verify the same as the official Receiver (RFC 2104 hashes such keys first)", async () => {
+    const long = { current: `sig_${"k".repeat(150)}`, next: `sig_${"n".repeat(150)}` };
+    const token = sign({ url, body, key: long.next });
+    const official = new Receiver({ currentSigningKey: long.current, nextSigningKey: long.next });
+    await expect(official.verify({ signature: token, body, url })).resolves.toBe(true);
+    const { createHandler, createJobstash, defineJob } = await import("jobstash");
+    const { z } = await import("zod");
+    const jobs = createJobstash({
+      app: "long-keys",
+      jobs: [defineJob({ id: "greet", input: z.object({ name: z.string() }), run: () => ({ ok: true }) })],
+      baseUrl: BASE,
+      signingKeys: long,
+      env: {},
+    });
+    const response = await createHandler(jobs)(
+      new Request(url, { method: "POST", body, headers: { "upstash-signature": token } }),
+    );
+    expect(response.status).toBe(200);
+  });
+});
