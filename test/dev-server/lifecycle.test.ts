@@ -394,15 +394,8 @@ describe("queues and flow control", () => {
   });
 
   it("never exceeds a flow-control key's parallelism under concurrent load", async () => {
-    let inFlight = 0;
-    let peak = 0;
-    const { clock, receiver } = await setup(async () => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await new Promise((r) => setTimeout(r, 5));
-      inFlight--;
-      return {};
-    });
+    const load = inFlightTracker();
+    const { clock, receiver } = await setup(load.reply);
     await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
         publish(
@@ -415,19 +408,12 @@ describe("queues and flow control", () => {
     expect((await get("/v2/flowControl/tenant")).parallelismMax).toBe(3);
     await clock.advance(0);
     expect(at(receiver, "/fc")).toHaveLength(30);
-    expect(peak).toBe(3);
+    expect(load.peak()).toBe(3);
   });
 
   it("keeps pinned limits over per-publish values, and a paused key holds delivery", async () => {
-    let inFlight = 0;
-    let peak = 0;
-    const { clock, receiver } = await setup(async () => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      await new Promise((r) => setTimeout(r, 5));
-      inFlight--;
-      return {};
-    });
+    const load = inFlightTracker();
+    const { clock, receiver } = await setup(load.reply);
     const fc = (value: string) => ({
       "upstash-flow-control-key": "pinned",
       "upstash-flow-control-value": value,
@@ -450,7 +436,7 @@ describe("queues and flow control", () => {
     await post("/v2/flowControl/pinned/resume");
     await clock.advance(0);
     expect(at(receiver, "/pin")).toHaveLength(6);
-    expect(peak).toBe(1);
+    expect(load.peak()).toBe(1);
   });
 
   it("starts at most `rate` calls per period", async () => {
@@ -477,3 +463,19 @@ describe("queues and flow control", () => {
     expect(at(receiver, "/rate")).toHaveLength(12);
   });
 });
+
+/** A receiver reply that takes a moment and records how many deliveries overlapped at most. */
+function inFlightTracker() {
+  let inFlight = 0;
+  let peak = 0;
+  return {
+    peak: () => peak,
+    reply: async () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return {};
+    },
+  };
+}

@@ -1,22 +1,13 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, vi } from "vitest";
+import { captureConsole } from "./harness.js";
 import { sharedExampleScenarios } from "./shared-example.js";
 
 /**
  * The Express example (examples/express, receiver mounted before express.json()) in this
  * process on a real port, against the jobstash dev server on a virtual clock.
  */
-const lines: string[] = [];
-
-beforeAll(() => {
-  for (const level of ["info", "warn", "error"] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(" "));
-    });
-  }
-});
-afterAll(() => vi.restoreAllMocks());
+const lines = captureConsole();
 
 sharedExampleScenarios("Express", async () => {
   const { app } = await import("../../examples/express/app.js");

@@ -1,6 +1,6 @@
 import { Client } from "@upstash/qstash";
 import { createDevServer, DEV_USERS, type DevServer, VirtualClock } from "jobstash/dev-server";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect, vi } from "vitest";
 
 /**
  * The QStash side of an end-to-end test: the jobstash dev server in this process on a real
@@ -91,4 +91,18 @@ export async function expectDeadLetteredOnce(harness: Harness, messageId: string
   const { logs } = await harness.client.logs({ filter: { messageId } });
   expect(logs.filter((log) => log.state === "RETRY")).toEqual([]);
   expect(logs.filter((log) => log.state === "ACTIVE")).toHaveLength(1);
+}
+
+/** Collect what the example's hooks write through console (the receiver's default logger). */
+export function captureConsole(): string[] {
+  const lines: string[] = [];
+  beforeAll(() => {
+    for (const level of ["info", "warn", "error"] as const) {
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        lines.push(args.map(String).join(" "));
+      });
+    }
+  });
+  afterAll(() => vi.restoreAllMocks());
+  return lines;
 }

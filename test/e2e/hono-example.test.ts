@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import { serve as listen } from "@hono/node-server";
-import { afterAll, beforeAll, vi } from "vitest";
+import { captureConsole } from "./harness.js";
 import { sharedExampleScenarios } from "./shared-example.js";
 
 /**
@@ -9,17 +9,7 @@ import { sharedExampleScenarios } from "./shared-example.js";
  * receiver, retries, calls back, and keeps the DLQ; `syncJobstash` creates its cron schedule.
  * Time is virtual, so backoff and cron ticks take no wall time.
  */
-const lines: string[] = [];
-
-beforeAll(() => {
-  // The example's hooks log through console (the receiver's default logger).
-  for (const level of ["info", "warn", "error"] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(" "));
-    });
-  }
-});
-afterAll(() => vi.restoreAllMocks());
+const lines = captureConsole();
 
 sharedExampleScenarios("Hono", async () => {
   const { app } = await import("../../examples/hono/app.js");
