@@ -66,22 +66,9 @@ export class Config {
         `no public base URL: set ${ENV.baseUrl} (or createJobstash({ baseUrl })) to the URL your job routes are mounted at, e.g. https://example.com/api/jobs`,
       );
     }
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new ConfigError(
-        `${ENV.baseUrl} ${JSON.stringify(raw)} is not an absolute URL; use e.g. https://example.com/api/jobs`,
-      );
-    }
-    if ((url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash) {
-      throw new ConfigError(
-        `${ENV.baseUrl} ${JSON.stringify(raw)} must be an http(s) URL without a query or fragment`,
-      );
-    }
-    // Normalised the way the URL parser does it, since QStash signs the URL it was given after
-    // the SDK has passed it through that same parser.
-    return url.href.replace(/\/+$/, "");
+    // Resolved on every delivery, and URL parsing is costly; the setting almost never changes.
+    if (raw !== lastBaseUrl.raw) lastBaseUrl = { raw, normalised: normaliseBaseUrl(raw) };
+    return lastBaseUrl.normalised;
   }
 
   qstash(): { url: string; token: string } {
@@ -109,4 +96,25 @@ export class Config {
     }
     return { current: (current ?? next)!, next: (next ?? current)! };
   }
+}
+
+let lastBaseUrl = { raw: "", normalised: "" };
+
+function normaliseBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(
+      `${ENV.baseUrl} ${JSON.stringify(raw)} is not an absolute URL; use e.g. https://example.com/api/jobs`,
+    );
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash) {
+    throw new ConfigError(
+      `${ENV.baseUrl} ${JSON.stringify(raw)} must be an http(s) URL without a query or fragment`,
+    );
+  }
+  // Normalised the way the URL parser does it, since QStash signs the URL it was given after
+  // the SDK has passed it through that same parser.
+  return url.href.replace(/\/+$/, "");
 }
