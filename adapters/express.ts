@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type AnyJobstash, createHandler } from "jobstash";
+import { type AnyJobstash, createReplyHandler } from "jobstash";
 import { nodeHandler } from "./node-http.js";
 
 export const frameworkName = "express";
@@ -9,7 +9,7 @@ export const frameworkName = "express";
  * Mount it before `express.json()`: the signature covers the raw body.
  */
 export function serve(jobs: AnyJobstash) {
-  const handle = nodeHandler(createHandler(jobs));
+  const handle = nodeHandler(createReplyHandler(jobs));
   return (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
     handle(req, res).catch(next);
   };

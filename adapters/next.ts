@@ -1,4 +1,4 @@
-import { type AnyJobstash, createHandler } from "jobstash";
+import { type AnyJobstash, createHandler, createReplyHandler } from "jobstash";
 import { nodeHandler } from "./node-http.js";
 
 export const frameworkName = "nextjs";
@@ -11,6 +11,7 @@ export const frameworkName = "nextjs";
  */
 export function serve(jobs: AnyJobstash) {
   const handler = createHandler(jobs);
+  const pages = nodeHandler(createReplyHandler(jobs));
   // biome-ignore lint/correctness/noComponentHookFactories: POST is Next's route-handler name, not a component.
-  return Object.assign(nodeHandler(handler), { POST: (request: Request) => handler(request) });
+  return Object.assign(pages, { POST: (request: Request) => handler(request) });
 }

@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ConfigError, type Handler } from "jobstash";
+import { Readable } from "node:stream";
+import { ConfigError, type DeliveryRequest, type ReplyHandler } from "jobstash";
 
 /**
- * The one bridge between Node's req/res and the fetch-shaped core, shared by Express and the
- * Next.js Pages Router. It translates only: the raw bytes go in untouched, the core's
- * Response comes out untouched.
+ * The one bridge between Node's req/res and the core, shared by Express and the Next.js Pages
+ * Router. It translates only: the raw bytes go in untouched, the core's reply comes out
+ * untouched. It hands the core the few request fields it reads and writes the reply itself,
+ * because building a Web Request and Response in Node (and reading their streams back) costs
+ * more than verifying and running the job.
  */
 
 type NodeRequest = IncomingMessage & { body?: unknown; originalUrl?: string };
@@ -14,54 +17,61 @@ const PARSED =
   "QStash signs the raw bytes, and a re-serialised body fails the signature: mount jobstash before any body parser " +
   "(or use express.raw()), and in the Next.js Pages Router add `export const config = { api: { bodyParser: false } }`.";
 
-/** A body that fails when read, so the core answers with the configuration error. */
-function unavailable(): ReadableStream<Uint8Array> {
-  return new ReadableStream({ start: (controller) => controller.error(new ConfigError(PARSED)) });
-}
-
-/**
- * Small bodies of declared length are read before the Request is made: undici's conversion
- * of a Node stream costs more per request than the job. Larger and chunked bodies stream,
- * so the core's size limit applies before anything big is buffered.
- */
-const READ_AHEAD_LIMIT = 1024 * 1024;
-
 function readAll(req: IncomingMessage): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const chunks: Uint8Array[] = [];
-    req.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.once("error", reject);
   });
 }
 
-export async function toRequest(req: NodeRequest): Promise<Request> {
-  const headers = new Headers();
-  for (let i = 0; i < req.rawHeaders.length; i += 2)
-    headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-  const url = `http://${req.headers.host ?? "localhost"}${req.originalUrl ?? req.url ?? "/"}`;
-  const method = req.method ?? "GET";
-  let body: BodyInit | undefined;
-  if (method !== "GET" && method !== "HEAD") {
-    const declared = Number(req.headers["content-length"]);
-    // express.raw() keeps the exact bytes; any other parser has lost them.
-    if (req.body instanceof Uint8Array) body = req.body as BodyInit;
-    else if (req.body !== undefined || req.readableEnded) body = unavailable();
-    else if (declared > 0 && declared <= READ_AHEAD_LIMIT) body = (await readAll(req)) as BodyInit;
-    else body = req as unknown as BodyInit;
+class NodeDelivery implements DeliveryRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: DeliveryRequest["headers"];
+  bodyUsed = false;
+
+  constructor(private readonly req: NodeRequest) {
+    this.method = req.method ?? "GET";
+    this.url = `http://${req.headers.host ?? "localhost"}${req.originalUrl ?? req.url ?? "/"}`;
+    // Node has already parsed the headers (lower-case names, repeats joined), as Headers.get would.
+    this.headers = {
+      get(name) {
+        const value = req.headers[name.toLowerCase()];
+        return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+      },
+    };
   }
-  return new Request(url, { method, headers, body, duplex: "half" } as RequestInit);
+
+  /** The body's bytes. The core only buffers bodies whose declared length it accepted. */
+  arrayBuffer(): Promise<Uint8Array> {
+    this.bodyUsed = true;
+    const { req } = this;
+    // express.raw() keeps the exact bytes; any other parser has lost them.
+    if (req.body instanceof Uint8Array) return Promise.resolve(req.body);
+    if (req.body !== undefined || req.readableEnded) return Promise.reject(new ConfigError(PARSED));
+    return readAll(req);
+  }
+
+  /** A body of unknown length (chunked), which the core reads while counting. */
+  get body(): ReadableStream<Uint8Array> {
+    this.bodyUsed = true;
+    const { req } = this;
+    if (req.body instanceof Uint8Array) return new Blob([req.body as BlobPart]).stream();
+    if (req.body !== undefined || req.readableEnded) {
+      return new ReadableStream({ start: (controller) => controller.error(new ConfigError(PARSED)) });
+    }
+    return Readable.toWeb(req) as ReadableStream<Uint8Array>;
+  }
 }
 
-export async function sendResponse(response: Response, res: ServerResponse): Promise<void> {
-  res.statusCode = response.status;
-  for (const [name, value] of response.headers) res.setHeader(name, value);
-  res.end(new Uint8Array(await response.arrayBuffer()));
-}
-
-/** `(req, res)` for Node servers, from the core handler. */
-export function nodeHandler(handler: Handler) {
+/** `(req, res)` for Node servers, from the core's reply handler. */
+export function nodeHandler(handler: ReplyHandler) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    await sendResponse(await handler(await toRequest(req)), res);
+    const { status, headers, body } = await handler(new NodeDelivery(req));
+    res.statusCode = status;
+    for (const name in headers) res.setHeader(name, headers[name]!);
+    res.end(body ?? undefined);
   };
 }

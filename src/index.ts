@@ -6,7 +6,15 @@ export {
   NonRetryableError,
   RetryAfterError,
 } from "./errors.js";
-export { createHandler, type ExecutionContextLike, type Handler } from "./handler/handler.js";
+export {
+  createHandler,
+  createReplyHandler,
+  type DeliveryRequest,
+  type ExecutionContextLike,
+  type Handler,
+  type ReplyHandler,
+} from "./handler/handler.js";
+export type { Reply } from "./handler/respond.js";
 export { defineJob } from "./job/define.js";
 export {
   defineFlowControl,

@@ -6,7 +6,15 @@ import type { AnyJob, JobContext, JobFailure, Logger, Schema } from "../job/type
 import { type AnyJobstash, FORWARDED, internals } from "../jobstash.js";
 import { base64ToBytes } from "../util/base64.js";
 import { toMilliseconds } from "../util/duration.js";
-import { HttpFailure, ignored, nonRetryable, success, toResponse } from "./respond.js";
+import {
+  failureReply,
+  HttpFailure,
+  ignored,
+  nonRetryable,
+  type Reply,
+  success,
+  toResponse,
+} from "./respond.js";
 import { SignatureFailure, verifySignature } from "./verify.js";
 
 /** What Workers and Vercel pass as the third argument; only `waitUntil` is used. */
@@ -16,6 +24,27 @@ export interface ExecutionContextLike {
 
 /** The receiver: a fetch handler for every job of a registry. */
 export type Handler = (request: Request, env?: EnvSource, ctx?: ExecutionContextLike) => Promise<Response>;
+
+/**
+ * The parts of a `Request` the receiver reads. Any Request satisfies it; a bridge from a
+ * server without Web requests (Node's `http`) can implement it directly instead of paying
+ * for a Request it would build only to have it read once.
+ */
+export interface DeliveryRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: { get(name: string): string | null };
+  readonly bodyUsed: boolean;
+  arrayBuffer(): Promise<ArrayBuffer | Uint8Array>;
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+/** The receiver one level down: the answer as plain data, for bridges that write it themselves. */
+export type ReplyHandler = (
+  request: DeliveryRequest,
+  env?: EnvSource,
+  ctx?: ExecutionContextLike,
+) => Promise<Reply>;
 
 const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 const DEFAULT_CLOCK_TOLERANCE = 5;
@@ -34,13 +63,23 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
  * export default { fetch: handler }; // Workers; adapters wrap the same function
  */
 export function createHandler(jobstash: AnyJobstash): Handler {
+  const reply = createReplyHandler(jobstash);
+  return async (request, env, ctx) => toResponse(await reply(request, env, ctx));
+}
+
+/**
+ * `createHandler` without the `Response`: the same receiver answering with a {@link Reply}.
+ * For adapters that write to a Node `ServerResponse`.
+ */
+export function createReplyHandler(jobstash: AnyJobstash): ReplyHandler {
   const { options, config: configFor } = internals(jobstash);
   const logger: Logger = options.logger ?? console;
   const maxBody = options.maxBodySize ?? DEFAULT_MAX_BODY;
   const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
+  const background = floating(logger);
 
   return async (request, env, executionContext) => {
-    let where = "jobstash";
+    let jobId: string | undefined;
     try {
       if (request.method !== "POST") {
         throw new HttpFailure(
@@ -52,12 +91,8 @@ export function createHandler(jobstash: AnyJobstash): Handler {
           },
         );
       }
-      const url = new URL(request.url);
-      const segments = url.pathname.split("/").filter(Boolean);
-      const rawId = segments[segments.length - 1] ?? "";
-      const jobId = safeDecode(rawId);
-      // The same prefix as ctx.logger, so a failure's lines sort with the job's own.
-      where = `[jobstash ${jobId} ${request.headers.get("upstash-message-id") ?? "?"}]`;
+      const { rawId, marker } = route(request.url);
+      jobId = safeDecode(rawId);
       const config = configFor(env);
       const keys = config.signingKeys();
       const baseUrl = config.baseUrl();
@@ -81,7 +116,6 @@ export function createHandler(jobstash: AnyJobstash): Handler {
       // host) cannot be replayed against another. It is rebuilt from the id and the callback
       // marker alone, because frameworks add their own query parameters (Next.js's Edge
       // runtime appends the route params).
-      const marker = url.searchParams.get("callback");
       const expected = `${baseUrl}/${rawId}${marker === null ? "" : `?callback=${encodeURIComponent(marker)}`}`;
       if (claims.sub !== expected) {
         throw new HttpFailure(
@@ -98,9 +132,7 @@ export function createHandler(jobstash: AnyJobstash): Handler {
           `no job "${jobId}" here; known jobs: ${[...jobstash.jobs.keys()].join(", ") || "(none)"}`,
         );
       }
-      const waitUntil = executionContext
-        ? executionContext.waitUntil.bind(executionContext)
-        : floating(logger);
+      const waitUntil = executionContext ? executionContext.waitUntil.bind(executionContext) : background;
       const base = { job, env: config.env, waitUntil, logger };
 
       if (marker === null) {
@@ -111,7 +143,12 @@ export function createHandler(jobstash: AnyJobstash): Handler {
       }
       throw nonRetryable("BAD_CALLBACK", `unknown callback marker "${marker}"; expected success or failure`);
     } catch (error) {
-      return toResponse(error, logger, where);
+      // The same prefix as ctx.logger, so a failure's lines sort with the job's own.
+      const where =
+        jobId === undefined
+          ? "jobstash"
+          : `[jobstash ${jobId} ${request.headers.get("upstash-message-id") ?? "?"}]`;
+      return failureReply(error, logger, where);
     }
   };
 }
@@ -121,6 +158,25 @@ interface Base {
   env: EnvSource;
   waitUntil: (promise: Promise<unknown>) => void;
   logger: Logger;
+}
+
+/**
+ * The job's path segment (the last non-empty one) and the callback marker of a request URL.
+ * String scanning instead of `new URL`, which costs more than the rest of the routing: this
+ * runs on every delivery, and `request.url` is already normalised by whoever built the Request.
+ */
+export function route(url: string): { rawId: string; marker: string | null } {
+  // A fragment never reaches a server, but a hand-built Request may carry one.
+  const hash = url.indexOf("#");
+  if (hash !== -1) url = url.slice(0, hash);
+  const query = url.indexOf("?");
+  const path = query === -1 ? url : url.slice(0, query);
+  const pathStart = path.indexOf("/", path.indexOf("//") + 2);
+  const segments = pathStart === -1 ? [] : path.slice(pathStart).split("/").filter(Boolean);
+  return {
+    rawId: segments[segments.length - 1] ?? "",
+    marker: query === -1 ? null : new URLSearchParams(url.slice(query + 1)).get("callback"),
+  };
 }
 
 function safeDecode(segment: string): string {
@@ -139,7 +195,7 @@ function floating(logger: Logger) {
 }
 
 /** The body's bytes, refusing to buffer more than `max`. */
-async function readBody(request: Request, max: number): Promise<Uint8Array> {
+async function readBody(request: DeliveryRequest, max: number): Promise<Uint8Array> {
   const tooLarge = () =>
     new HttpFailure(
       413,
@@ -157,7 +213,8 @@ async function readBody(request: Request, max: number): Promise<Uint8Array> {
   // other lightweight Request wrappers) the `body` getter builds a full Request and a
   // ReadableStream over the socket, which cost more than the rest of the handler together.
   if (declared > 0) {
-    const bytes = new Uint8Array(await request.arrayBuffer());
+    const data = await request.arrayBuffer();
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
     if (bytes.length > max) throw tooLarge();
     return bytes;
   }
@@ -283,7 +340,7 @@ function armTimeout(job: AnyJob, abort: LazyAbort): () => void {
   return () => clearTimeout(timer);
 }
 
-async function runJob(base: Base, body: Uint8Array, headers: Headers): Promise<Response> {
+async function runJob(base: Base, body: Uint8Array, headers: DeliveryRequest["headers"]): Promise<Reply> {
   const { job } = base;
   const input = await validate(
     job.input,
@@ -359,7 +416,7 @@ function failureMessage(body: string): string {
   return body;
 }
 
-async function runCallback(base: Base, kind: "success" | "failure", body: Uint8Array): Promise<Response> {
+async function runCallback(base: Base, kind: "success" | "failure", body: Uint8Array): Promise<Reply> {
   const { job } = base;
   const hook = kind === "success" ? job.definition.onSuccess : job.definition.onFailure;
   if (!hook) return ignored(`job "${job.id}" has no on${kind === "success" ? "Success" : "Failure"} hook`);

@@ -7,7 +7,9 @@ import { Hono } from "hono";
 import type { AnyJobstash } from "jobstash";
 import { serve as serveExpress } from "jobstash/express";
 import { serve as serveHono } from "jobstash/hono";
-import { createFixture } from "../helpers/fixture.js";
+import { describe, expect, it } from "vitest";
+import { BASE, createFixture } from "../helpers/fixture.js";
+import { sign } from "../helpers/sign.js";
 import { conformance, type Running } from "./conformance.js";
 
 function close(server: Server): () => Promise<void> {
@@ -15,8 +17,11 @@ function close(server: Server): () => Promise<void> {
 }
 
 /** Start `app(jobs)` on a real Node server with a fresh fixture. */
-function nodeApp(app: (jobs: AnyJobstash) => RequestListener): Promise<Running> {
-  const { jobs, seen } = createFixture();
+function nodeApp(
+  app: (jobs: AnyJobstash) => RequestListener,
+  fixture: Parameters<typeof createFixture>[0] = {},
+): Promise<Running> {
+  const { jobs, seen } = createFixture(fixture);
   const server = createServer(app(jobs));
   return new Promise((resolve) => {
     server.listen(0, "127.0.0.1", () => {
@@ -65,3 +70,82 @@ for (const [name, express] of [
       nodeApp((jobs) => express().use(express.json()).use("/api/jobs", serveExpress(jobs))),
   });
 }
+
+/** What the Node bridge (Express and the Pages Router) does with bodies beyond the plain case. */
+describe("the Node bridge's bodies, on Express 5", () => {
+  const body = JSON.stringify({ name: "Ada" });
+  const headers = {
+    "content-type": "application/json",
+    "upstash-signature": sign({ url: `${BASE}/greet`, body }),
+  };
+  /** The body in two chunks without a length: fetch sends it with Transfer-Encoding: chunked. */
+  const chunked = (text: string) =>
+    new ReadableStream({
+      start(controller) {
+        const bytes = new TextEncoder().encode(text);
+        controller.enqueue(bytes.slice(0, 5));
+        controller.enqueue(bytes.slice(5));
+        controller.close();
+      },
+    });
+
+  async function withServer(
+    app: (jobs: AnyJobstash) => RequestListener,
+    run: (url: string, app: Running) => Promise<void>,
+    fixture?: Parameters<typeof createFixture>[0],
+  ) {
+    const running = await nodeApp(app, fixture);
+    try {
+      await run(`${running.origin}/api/jobs/greet`, running);
+    } finally {
+      await running.close();
+    }
+  }
+
+  it("verifies the exact bytes express.raw() kept", () =>
+    withServer(
+      (jobs) =>
+        express5()
+          .use(express5.raw({ type: "*/*" }))
+          .use("/api/jobs", serveExpress(jobs)),
+      async (url, app) => {
+        const response = await fetch(url, { method: "POST", body, headers });
+        expect(response.status).toBe(200);
+        expect((await app.seen()).runs).toHaveLength(1);
+      },
+    ));
+
+  it("reads a chunked body", () =>
+    withServer(
+      (jobs) => express5().use("/api/jobs", serveExpress(jobs)),
+      async (url) => {
+        const response = await fetch(url, {
+          method: "POST",
+          body: chunked(body),
+          headers,
+          duplex: "half",
+        } as RequestInit);
+        expect(response.status).toBe(200);
+        expect(await response.json()).toEqual({ greeting: "hello Ada" });
+      },
+    ));
+
+  it("answers 413 to bodies over maxBodySize, declared or chunked", () =>
+    withServer(
+      (jobs) => express5().use("/api/jobs", serveExpress(jobs)),
+      async (url, app) => {
+        const declared = await fetch(url, { method: "POST", body, headers });
+        expect(declared.status).toBe(413);
+        const streamed = await fetch(url, {
+          method: "POST",
+          body: chunked(body),
+          headers,
+          duplex: "half",
+        } as RequestInit);
+        expect(streamed.status).toBe(413);
+        expect(await streamed.json()).toMatchObject({ error: { code: "PAYLOAD_TOO_LARGE" } });
+        expect((await app.seen()).runs).toEqual([]);
+      },
+      { maxBodySize: 8 },
+    ));
+});

@@ -5,7 +5,7 @@ import { BASE, KEYS } from "./keys";
 export { BASE };
 
 /** Collects what hooks and jobs saw, per fixture. */
-export function createFixture(options: { fromEnv?: boolean } = {}) {
+export function createFixture(options: { fromEnv?: boolean; maxBodySize?: number } = {}) {
   const seen = {
     runs: [] as { input: unknown; ctx: Record<string, unknown> }[],
     successes: [] as { input: unknown; output: unknown; messageId: string }[],
@@ -108,6 +108,7 @@ export function createFixture(options: { fromEnv?: boolean } = {}) {
     jobs: [greet, fail, slow, badOutput, noHooks],
     // fromEnv: everything comes from the request's bindings, as on Workers.
     ...(options.fromEnv ? {} : { baseUrl: BASE, signingKeys: KEYS, env: {} }),
+    ...(options.maxBodySize === undefined ? {} : { maxBodySize: options.maxBodySize }),
     logger,
   });
   return { jobs, handler: createHandler(jobs), seen, logs, greet };
