@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { Client } from "@upstash/qstash";
-import { Config, type ConfigOptions, type EnvSource } from "./config.js";
+import { type Config, type ConfigOptions, type EnvSource, resolveConfig } from "./config.js";
 import { ConfigError, InvalidPayloadError } from "./errors.js";
 import { checkDeliveryOptions, checkFlowControl, jobDefaults } from "./job/define.js";
 import {
@@ -188,7 +188,7 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
     app: options.app,
     jobs,
     async trigger(id, input, callOptions = {}) {
-      const config = new Config(options);
+      const config = resolveConfig(options);
       const request = await prepare(id, input, callOptions, config, `trigger("${id}")`);
       const client = clientFor(config);
       const { queueName, ...message } = request;
@@ -198,7 +198,7 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
       return (response as { messageId: string }).messageId;
     },
     async batch(items) {
-      const config = new Config(options);
+      const config = resolveConfig(options);
       // Every item is validated before the first request, so a bad one publishes nothing.
       const requests = await Promise.all(
         items.map((item, index) =>
@@ -214,13 +214,13 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
       return ids;
     },
     url(id, env) {
-      return jobUrl(new Config(options, env).baseUrl(), lookup(id, "url()").id);
+      return jobUrl(resolveConfig(options, env).baseUrl(), lookup(id, "url()").id);
     },
   };
   Object.defineProperty(jobstash, INTERNALS, {
     value: {
       options,
-      config: (bindings?: EnvSource) => new Config(options, bindings),
+      config: (bindings?: EnvSource) => resolveConfig(options, bindings),
       resources,
     } satisfies JobstashInternals,
   });
