@@ -24,7 +24,6 @@ export interface ErrorBody {
 }
 
 const NON_RETRYABLE = { "Upstash-NonRetryable-Error": "true" } as const;
-const JSON_TYPE = "application/json";
 
 /** A response decided before the job ran (bad signature, unknown job, ...). */
 export class HttpFailure extends Error {
@@ -48,30 +47,33 @@ export function nonRetryable(
   return new HttpFailure(489, code, message, NON_RETRYABLE, issues);
 }
 
+function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json", ...headers },
+  });
+}
+
 function errorResponse(
   status: number,
   code: string,
   message: string,
-  headers: Record<string, string>,
+  headers?: Record<string, string>,
   issues?: readonly StandardSchemaV1.Issue[],
 ) {
-  const body: ErrorBody = { error: { code, message } };
-  if (issues) body.error.issues = issues.map((issue) => ({ path: issuePath(issue), message: issue.message }));
-  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": JSON_TYPE, ...headers } });
+  const error: ErrorBody["error"] = { code, message };
+  if (issues) error.issues = issues.map((issue) => ({ path: issuePath(issue), message: issue.message }));
+  return json({ error }, status, headers);
 }
 
 /** 200 with the job's output as JSON, or an empty body when it returned nothing. */
 export function success(output: unknown): Response {
-  if (output === undefined) return new Response(null, { status: 200 });
-  return new Response(JSON.stringify(output), { status: 200, headers: { "Content-Type": JSON_TYPE } });
+  return output === undefined ? new Response(null) : json(output);
 }
 
 /** A callback that needs no work (a failed attempt's success callback, a hook the job lacks). */
 export function ignored(reason: string): Response {
-  return new Response(JSON.stringify({ ignored: reason }), {
-    status: 200,
-    headers: { "Content-Type": JSON_TYPE },
-  });
+  return json({ ignored: reason });
 }
 
 const MAX_MESSAGE = 2000;
@@ -94,11 +96,10 @@ export function toResponse(error: unknown, logger: Logger, where: string): Respo
   if (error instanceof ConfigError) {
     // Retryable on purpose: once the configuration is fixed, QStash's next attempt succeeds.
     logger.error(`${where}: ${error.message}`);
-    return errorResponse(500, "CONFIG", error.message, {});
+    return errorResponse(500, "CONFIG", error.message);
   }
   logger.error(`${where}: job threw`, error);
   // Name and message only: stacks and causes stay in the app's own logs.
-  const name = error instanceof Error ? error.name : "Error";
-  const message = error instanceof Error ? error.message : String(error);
-  return errorResponse(500, "JOB_FAILED", `${name}: ${message}`.slice(0, MAX_MESSAGE), {});
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : `Error: ${String(error)}`;
+  return errorResponse(500, "JOB_FAILED", text.slice(0, MAX_MESSAGE));
 }
