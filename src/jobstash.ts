@@ -100,9 +100,9 @@ export function internals(jobstash: AnyJobstash): JobstashInternals {
   return found;
 }
 
-/** The URL a job is delivered to, and its callback URLs (`?callback=success|failure`). */
-export function jobUrl(baseUrl: string, id: string, callback?: "success" | "failure"): string {
-  return callback ? `${baseUrl}/${id}?callback=${callback}` : `${baseUrl}/${id}`;
+/** The URL a job is delivered to; its callbacks add `?callback=success|failure`. */
+export function jobUrl(baseUrl: string, id: string): string {
+  return `${baseUrl}/${id}`;
 }
 
 /**
