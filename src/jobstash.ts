@@ -1,4 +1,3 @@
-import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { Client } from "@upstash/qstash";
 import { type Config, type ConfigOptions, type EnvSource, resolveConfig } from "./config.js";
 import { ConfigError, type Fail, failIn, InvalidPayloadError } from "./errors.js";
@@ -223,7 +222,9 @@ export function buildRequest(
 ) {
   const def = job.definition;
   const url = jobUrl(config.baseUrl(), job.id);
-  const { retries, label } = jobDefaults(job);
+  const defaults = jobDefaults(job);
+  const retries = call.retries ?? defaults.retries;
+  const label = call.label ?? defaults.label;
   const retryDelay = call.retryDelay ?? def.retryDelay;
   const flowControl =
     call.flowControl ?? (typeof def.flowControl === "function" ? def.flowControl(parsed) : def.flowControl);
@@ -232,13 +233,9 @@ export function buildRequest(
   return {
     url,
     body: input,
-    retries: call.retries ?? retries,
-    label: call.label ?? label,
-    headers: {
-      ...call.headers,
-      [FORWARDED.maxRetries]: String(call.retries ?? retries),
-      [FORWARDED.label]: call.label ?? label,
-    },
+    retries,
+    label,
+    headers: { ...call.headers, [FORWARDED.maxRetries]: String(retries), [FORWARDED.label]: label },
     retryDelay: retryDelay === undefined ? undefined : String(retryDelay),
     timeout: seconds(call.timeout ?? def.timeout),
     delay: seconds(call.delay ?? def.delay),
