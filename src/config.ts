@@ -19,99 +19,100 @@ export interface ConfigOptions {
   env?: EnvSource;
 }
 
-const DEFAULT_QSTASH_URL = "https://qstash.upstash.io";
-
-/** The variables jobstash reads; the names users set in their platform's settings. */
-export const ENV = {
-  baseUrl: "JOBSTASH_BASE_URL",
-  qstashUrl: "QSTASH_URL",
-  token: "QSTASH_TOKEN",
-  currentKey: "QSTASH_CURRENT_SIGNING_KEY",
-  nextKey: "QSTASH_NEXT_SIGNING_KEY",
-} as const;
-
-function processEnv(): EnvSource | undefined {
-  // Read through globalThis so no Node typing or polyfill is pulled into edge bundles.
-  return (globalThis as { process?: { env?: EnvSource } }).process?.env;
-}
-
 /**
  * Settings resolved for one call or one request. Nothing is read at import time: on Workers
  * the bindings only exist per request, and tests change variables between calls.
  */
-export class Config {
-  constructor(
-    private readonly options: ConfigOptions,
-    private readonly bindings?: EnvSource,
-  ) {}
-
+export interface Config {
   /** The environment handed to jobs: the request's bindings, else the configured env, else process.env. */
-  get env(): EnvSource {
-    return this.bindings ?? this.options.env ?? processEnv() ?? {};
-  }
+  readonly env: EnvSource;
+  /** The public base URL, without a trailing slash. */
+  baseUrl(): string;
+  qstash(): { url: string; token: string };
+  /** Current and next signing keys; with only one set, it serves as both. */
+  signingKeys(): { current: string; next: string };
+}
 
-  private read(name: string): string | undefined {
-    for (const source of [this.bindings, this.options.env, processEnv()]) {
+const EXAMPLE_BASE_URL = "e.g. https://example.com/api/jobs";
+
+/** A setting found nowhere: which variable (or option) to set, and what to set it to. */
+function unset(what: string, variables: string, option: string, hint: string): ConfigError {
+  return new ConfigError(`no ${what}: set ${variables} (or createJobstash({ ${option} }))${hint}`);
+}
+
+/** The settings for one call or request: the options, then `bindings`, `options.env` and `process.env`. */
+export function resolveConfig(options: ConfigOptions, bindings?: EnvSource): Config {
+  // process is read through globalThis so no Node typing or polyfill is pulled into edge bundles.
+  const sources = [bindings, options.env, (globalThis as { process?: { env?: EnvSource } }).process?.env];
+  const read = (name: string): string | undefined => {
+    for (const source of sources) {
       const value = source?.[name];
       if (typeof value === "string" && value !== "") return value;
     }
     return undefined;
-  }
+  };
+  const trimSlashes = (url: string) => url.replace(/\/+$/, "");
 
-  /** The public base URL, without a trailing slash. */
-  baseUrl(): string {
-    const raw = this.options.baseUrl ?? this.read(ENV.baseUrl);
-    if (!raw) {
-      throw new ConfigError(
-        `no public base URL: set ${ENV.baseUrl} (or createJobstash({ baseUrl })) to the URL your job routes are mounted at, e.g. https://example.com/api/jobs`,
-      );
-    }
-    // Resolved on every delivery, and URL parsing is costly; the setting almost never changes.
-    if (raw !== lastBaseUrl.raw) lastBaseUrl = { raw, normalised: normaliseBaseUrl(raw) };
-    return lastBaseUrl.normalised;
-  }
+  return {
+    env: sources.find(Boolean) ?? {},
 
-  qstash(): { url: string; token: string } {
-    const token = this.options.qstash?.token ?? this.read(ENV.token);
-    if (!token) {
-      throw new ConfigError(
-        `no QStash token: set ${ENV.token} (or createJobstash({ qstash: { token } })); for local development run \`jobstash dev\`, which prints one`,
-      );
-    }
-    const url = (this.options.qstash?.url ?? this.read(ENV.qstashUrl) ?? DEFAULT_QSTASH_URL).replace(
-      /\/+$/,
-      "",
-    );
-    return { url, token };
-  }
+    baseUrl() {
+      const raw = options.baseUrl ?? read("JOBSTASH_BASE_URL");
+      if (!raw) {
+        throw unset(
+          "public base URL",
+          "JOBSTASH_BASE_URL",
+          "baseUrl",
+          ` to the URL your job routes are mounted at, ${EXAMPLE_BASE_URL}`,
+        );
+      }
+      // Resolved on every delivery, and URL parsing is costly; the setting almost never changes.
+      if (raw !== lastBaseUrl.raw) lastBaseUrl = { raw, normalised: normaliseBaseUrl(raw) };
+      return lastBaseUrl.normalised;
+    },
 
-  /** Current and next signing keys; with only one set, it serves as both. */
-  signingKeys(): { current: string; next: string } {
-    const current = this.options.signingKeys?.current ?? this.read(ENV.currentKey);
-    const next = this.options.signingKeys?.next ?? this.read(ENV.nextKey);
-    if (!current && !next) {
-      throw new ConfigError(
-        `no signing keys to verify QStash deliveries: set ${ENV.currentKey} and ${ENV.nextKey} (Upstash console, QStash tab) or createJobstash({ signingKeys })`,
-      );
-    }
-    return { current: (current ?? next)!, next: (next ?? current)! };
-  }
+    qstash() {
+      const token = options.qstash?.token ?? read("QSTASH_TOKEN");
+      if (!token) {
+        throw unset(
+          "QStash token",
+          "QSTASH_TOKEN",
+          "qstash: { token }",
+          "; for local development run `jobstash dev`, which prints one",
+        );
+      }
+      return {
+        url: trimSlashes(options.qstash?.url ?? read("QSTASH_URL") ?? "https://qstash.upstash.io"),
+        token,
+      };
+    },
+
+    signingKeys() {
+      const current = options.signingKeys?.current ?? read("QSTASH_CURRENT_SIGNING_KEY");
+      const next = options.signingKeys?.next ?? read("QSTASH_NEXT_SIGNING_KEY");
+      if (!current && !next) {
+        throw unset(
+          "signing keys to verify QStash deliveries",
+          "QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY",
+          "signingKeys",
+          " from the Upstash console (QStash tab)",
+        );
+      }
+      return { current: (current ?? next)!, next: (next ?? current)! };
+    },
+  };
 }
 
 let lastBaseUrl = { raw: "", normalised: "" };
 
 function normaliseBaseUrl(raw: string): string {
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(raw);
-  } catch {
+  } catch {}
+  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash) {
     throw new ConfigError(
-      `${ENV.baseUrl} ${JSON.stringify(raw)} is not an absolute URL; use e.g. https://example.com/api/jobs`,
-    );
-  }
-  if ((url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash) {
-    throw new ConfigError(
-      `${ENV.baseUrl} ${JSON.stringify(raw)} must be an http(s) URL without a query or fragment`,
+      `JOBSTASH_BASE_URL ${JSON.stringify(raw)} must be an absolute http(s) URL without a query or fragment, ${EXAMPLE_BASE_URL}`,
     );
   }
   // Normalised the way the URL parser does it, since QStash signs the URL it was given after

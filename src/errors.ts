@@ -80,6 +80,16 @@ export class ConfigError extends JobstashError {
   static override readonly kind: string = "ConfigError";
 }
 
+/** Reports a bad setting as a `ConfigError` reading `<where>: <field> <problem>`. */
+export type Fail = (field: string, problem: string) => never;
+
+/** The {@link Fail} of one call site, e.g. `defineJob("send-email")` or `trigger("send-email")`. */
+export function failIn(where: string): Fail {
+  return (field, problem) => {
+    throw new ConfigError(`${where}: ${field} ${problem}`);
+  };
+}
+
 /** One line per issue: `  - email: Invalid email address`. */
 export function formatIssues(issues: readonly StandardSchemaV1.Issue[]): string {
   return issues.map((issue) => `  - ${issuePath(issue) || "(root)"}: ${issue.message}`).join("\n");

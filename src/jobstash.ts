@@ -1,8 +1,7 @@
-import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { Client } from "@upstash/qstash";
-import { Config, type ConfigOptions, type EnvSource } from "./config.js";
-import { ConfigError, InvalidPayloadError } from "./errors.js";
-import { checkDeliveryOptions, checkFlowControl, jobDefaults } from "./job/define.js";
+import { type Config, type ConfigOptions, type EnvSource, resolveConfig } from "./config.js";
+import { ConfigError, type Fail, failIn, InvalidPayloadError } from "./errors.js";
+import { checkDeliveryOptions, checkFlowControl, jobDefaults, NAME_RULE } from "./job/define.js";
 import {
   type DeclaredResources,
   declaredResources,
@@ -10,7 +9,7 @@ import {
   type QueueDeclaration,
 } from "./job/resources.js";
 import type { AnyJob, DeliveryOptions, FlowControl, JobInput, Logger } from "./job/types.js";
-import { toSeconds } from "./util/duration.js";
+import { type Duration, toSeconds } from "./util/duration.js";
 
 /** Headers jobstash forwards with every message so the receiver knows what QStash does not send. */
 export const FORWARDED = {
@@ -100,9 +99,9 @@ export function internals(jobstash: AnyJobstash): JobstashInternals {
   return found;
 }
 
-/** The URL a job is delivered to, and its callback URLs (`?callback=success|failure`). */
-export function jobUrl(baseUrl: string, id: string, callback?: "success" | "failure"): string {
-  return callback ? `${baseUrl}/${id}?callback=${callback}` : `${baseUrl}/${id}`;
+/** The URL a job is delivered to; its callbacks add `?callback=success|failure`. */
+export function jobUrl(baseUrl: string, id: string): string {
+  return `${baseUrl}/${id}`;
 }
 
 /**
@@ -116,33 +115,25 @@ export function jobUrl(baseUrl: string, id: string, callback?: "success" | "fail
 export function createJobstash<const TJobs extends readonly AnyJob[]>(
   options: JobstashOptions<TJobs>,
 ): Jobstash<TJobs> {
+  const fail = failIn("createJobstash");
   if (typeof options?.app !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(options.app)) {
-    throw new ConfigError(
-      `createJobstash: app must be letters, digits, '.', '_' or '-' (got ${JSON.stringify(options?.app)})`,
-    );
+    fail("app", `${NAME_RULE}, starting with a letter or digit (got ${JSON.stringify(options?.app)})`);
   }
   const jobs = new Map<string, AnyJob>();
   for (const job of options.jobs ?? []) {
-    if (typeof job?.id !== "string" || !job.definition) {
-      throw new ConfigError("createJobstash: every entry of jobs must come from defineJob()");
-    }
-    if (jobs.has(job.id)) {
-      throw new ConfigError(`createJobstash: two jobs have the id "${job.id}"; job ids must be unique`);
-    }
+    if (typeof job?.id !== "string" || !job.definition) fail("jobs", "entries must come from defineJob()");
+    if (jobs.has(job.id)) fail("jobs", `must have distinct ids: two jobs have the id "${job.id}"`);
     jobs.set(job.id, job);
   }
   const resources = declaredResources(jobs.values(), options.queues, options.flowControls);
 
+  // One SDK client per QStash URL and token, made on first use.
   const clients = new Map<string, Client>();
   const clientFor = (config: Config): Client => {
     const { url, token } = config.qstash();
     const key = `${url}\n${token}`;
-    let client = clients.get(key);
-    if (!client) {
-      client = new Client({ baseUrl: url, token });
-      clients.set(key, client);
-    }
-    return client;
+    if (!clients.has(key)) clients.set(key, new Client({ baseUrl: url, token }));
+    return clients.get(key)!;
   };
 
   const lookup = (id: string, where: string): AnyJob => {
@@ -155,18 +146,10 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
     return job;
   };
 
-  const prepare = async (
-    id: string,
-    input: unknown,
-    callOptions: TriggerOptions,
-    config: Config,
-    where: string,
-  ) => {
+  const prepare = async (id: string, input: unknown, call: TriggerOptions, config: Config, where: string) => {
     const job = lookup(id, where);
-    const fail = (field: string, problem: string): never => {
-      throw new ConfigError(`${where}: ${field} ${problem}`);
-    };
-    checkDeliveryOptions(callOptions, fail);
+    const fail = failIn(where);
+    checkDeliveryOptions(call, fail);
     const result = await job.input["~standard"].validate(input);
     if (result.issues) {
       throw new InvalidPayloadError(
@@ -174,31 +157,23 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
         result.issues,
       );
     }
-    return buildRequest(
-      job,
-      input,
-      (result as StandardSchemaV1.SuccessResult<unknown>).value,
-      callOptions,
-      config,
-      fail,
-    );
+    return buildRequest(job, input, result.value, call, config, fail);
   };
 
   const jobstash: Jobstash<TJobs> = {
     app: options.app,
     jobs,
-    async trigger(id, input, callOptions = {}) {
-      const config = new Config(options);
-      const request = await prepare(id, input, callOptions, config, `trigger("${id}")`);
+    async trigger(id, input, call = {}) {
+      const config = resolveConfig(options);
+      const { queueName, ...message } = await prepare(id, input, call, config, `trigger("${id}")`);
       const client = clientFor(config);
-      const { queueName, ...message } = request;
       const response = queueName
         ? await client.queue({ queueName }).enqueueJSON(message)
         : await client.publishJSON(message);
       return (response as { messageId: string }).messageId;
     },
     async batch(items) {
-      const config = new Config(options);
+      const config = resolveConfig(options);
       // Every item is validated before the first request, so a bad one publishes nothing.
       const requests = await Promise.all(
         items.map((item, index) =>
@@ -214,22 +189,27 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
       return ids;
     },
     url(id, env) {
-      return jobUrl(new Config(options, env).baseUrl(), lookup(id, "url()").id);
+      return jobUrl(resolveConfig(options, env).baseUrl(), lookup(id, "url()").id);
     },
   };
   Object.defineProperty(jobstash, INTERNALS, {
     value: {
       options,
-      config: (bindings?: EnvSource) => new Config(options, bindings),
+      config: (bindings?: EnvSource) => resolveConfig(options, bindings),
       resources,
     } satisfies JobstashInternals,
   });
   return jobstash;
 }
 
+/** Whole seconds of an optional duration, as QStash's headers take them. */
+const seconds = (duration: Duration | undefined) =>
+  duration === undefined ? undefined : toSeconds(duration);
+
 /**
  * The QStash publish request for one trigger: the job's defaults, then the call's overrides.
  * Sync builds each schedule with it too, so a scheduled run carries what a trigger would.
+ * Unset options stay `undefined`, which the SDK leaves out of the request.
  * @internal
  */
 export function buildRequest(
@@ -238,42 +218,41 @@ export function buildRequest(
   parsed: unknown,
   call: TriggerOptions,
   config: Config,
-  fail: (field: string, problem: string) => never,
+  fail: Fail,
 ) {
   const def = job.definition;
-  const base = config.baseUrl();
+  const url = jobUrl(config.baseUrl(), job.id);
   const defaults = jobDefaults(job);
   const retries = call.retries ?? defaults.retries;
   const label = call.label ?? defaults.label;
   const retryDelay = call.retryDelay ?? def.retryDelay;
-  const timeout = call.timeout ?? def.timeout;
-  const delay = call.delay ?? def.delay;
   const flowControl =
     call.flowControl ?? (typeof def.flowControl === "function" ? def.flowControl(parsed) : def.flowControl);
   if (flowControl) checkFlowControl(flowControl, fail);
 
   return {
-    url: jobUrl(base, job.id),
+    url,
     body: input,
     retries,
     label,
     headers: { ...call.headers, [FORWARDED.maxRetries]: String(retries), [FORWARDED.label]: label },
-    ...(retryDelay !== undefined && { retryDelay: String(retryDelay) }),
-    ...(timeout !== undefined && { timeout: toSeconds(timeout) }),
-    ...(delay !== undefined && { delay: toSeconds(delay) }),
-    ...(call.notBefore && { notBefore: Math.floor(call.notBefore.getTime() / 1000) }),
-    ...(call.deduplicationId !== undefined && { deduplicationId: call.deduplicationId }),
-    ...(call.contentBasedDeduplication && { contentBasedDeduplication: true }),
-    ...(flowControl && {
-      flowControl: {
+    retryDelay: retryDelay === undefined ? undefined : String(retryDelay),
+    timeout: seconds(call.timeout ?? def.timeout),
+    delay: seconds(call.delay ?? def.delay),
+    notBefore: call.notBefore && Math.floor(call.notBefore.getTime() / 1000),
+    deduplicationId: call.deduplicationId,
+    contentBasedDeduplication: call.contentBasedDeduplication,
+    flowControl:
+      flowControl &&
+      ({
         key: flowControl.key,
-        ...(flowControl.parallelism !== undefined && { parallelism: flowControl.parallelism }),
-        ...(flowControl.rate !== undefined && { rate: flowControl.rate }),
-        ...(flowControl.period !== undefined && { period: toSeconds(flowControl.period) }),
-      } as { key: string; parallelism: number },
-    }),
-    ...(def.onSuccess && { callback: jobUrl(base, job.id, "success") }),
-    ...(def.onFailure && { failureCallback: jobUrl(base, job.id, "failure") }),
-    ...((call.queue ?? def.queue) && { queueName: call.queue ?? def.queue }),
+        parallelism: flowControl.parallelism,
+        rate: flowControl.rate,
+        period: seconds(flowControl.period),
+        // checkFlowControl made sure one limit is set; the SDK's type wants it spelled out.
+      } as { key: string; parallelism: number }),
+    callback: def.onSuccess && `${url}?callback=success`,
+    failureCallback: def.onFailure && `${url}?callback=failure`,
+    queueName: call.queue ?? def.queue,
   };
 }

@@ -24,7 +24,6 @@ export interface ErrorBody {
 }
 
 const NON_RETRYABLE = { "Upstash-NonRetryable-Error": "true" } as const;
-const JSON_TYPE = "application/json";
 
 /** A response decided before the job ran (bad signature, unknown job, ...). */
 export class HttpFailure extends Error {
@@ -60,19 +59,19 @@ export interface Reply {
 }
 
 function json(status: number, value: unknown, headers?: Record<string, string>): Reply {
-  return { status, headers: { "Content-Type": JSON_TYPE, ...headers }, body: JSON.stringify(value) };
+  return { status, headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify(value) };
 }
 
 function errorReply(
   status: number,
   code: string,
   message: string,
-  headers: Record<string, string>,
+  headers?: Record<string, string>,
   issues?: readonly StandardSchemaV1.Issue[],
 ): Reply {
-  const body: ErrorBody = { error: { code, message } };
-  if (issues) body.error.issues = issues.map((issue) => ({ path: issuePath(issue), message: issue.message }));
-  return json(status, body, headers);
+  const error: ErrorBody["error"] = { code, message };
+  if (issues) error.issues = issues.map((issue) => ({ path: issuePath(issue), message: issue.message }));
+  return json(status, { error }, headers);
 }
 
 /** 200 with the job's output as JSON, or an empty body when it returned nothing. */
@@ -109,11 +108,10 @@ export function failureReply(error: unknown, logger: Logger, where: string): Rep
   if (error instanceof ConfigError) {
     // Retryable on purpose: once the configuration is fixed, QStash's next attempt succeeds.
     logger.error(`${where}: ${error.message}`);
-    return errorReply(500, "CONFIG", error.message, {});
+    return errorReply(500, "CONFIG", error.message);
   }
   logger.error(`${where}: job threw`, error);
   // Name and message only: stacks and causes stay in the app's own logs.
-  const name = error instanceof Error ? error.name : "Error";
-  const message = error instanceof Error ? error.message : String(error);
-  return errorReply(500, "JOB_FAILED", `${name}: ${message}`.slice(0, MAX_MESSAGE), {});
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : `Error: ${String(error)}`;
+  return errorReply(500, "JOB_FAILED", text.slice(0, MAX_MESSAGE));
 }

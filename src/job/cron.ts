@@ -7,54 +7,37 @@
  * fire times with cron-parser, and test/job/cron.test.ts checks that both agree.
  */
 
-interface Field {
-  name: string;
-  min: number;
-  max: number;
-  names?: readonly string[];
-}
+/** A field's name, its range, and the names its values may have instead (in order from `min`). */
+type Field = readonly [name: string, min: number, max: number, names?: string];
 
 const FIELDS: readonly Field[] = [
-  { name: "minute", min: 0, max: 59 },
-  { name: "hour", min: 0, max: 23 },
-  { name: "day of month", min: 1, max: 31 },
-  {
-    name: "month",
-    min: 1,
-    max: 12,
-    names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
-  },
+  ["minute", 0, 59],
+  ["hour", 0, 23],
+  ["day of month", 1, 31],
+  ["month", 1, 12, "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC"],
   // 7 is Sunday as well as 0, as in every cron since Vixie's.
-  { name: "day of week", min: 0, max: 7, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"] },
+  ["day of week", 0, 7, "SUN MON TUE WED THU FRI SAT"],
 ];
 
-function value(text: string, field: Field): number {
-  const index = field.names?.indexOf(text.toUpperCase()) ?? -1;
-  if (index >= 0) return index + field.min;
-  if (!/^\d+$/.test(text)) throw new Error(`${field.name} "${text}" is not a number`);
-  const n = Number(text);
-  if (n < field.min || n > field.max) {
-    throw new Error(`${field.name} ${n} is out of range ${field.min}-${field.max}`);
-  }
-  return n;
-}
+/** One item of a field's comma-separated list: `*`, `5`, `1-5` or `MON-FRI`, each with an optional `/step`. */
+const ITEM = /^(?:\*|(\w+)(?:-(\w+))?)(?:\/(\d+))?$/;
 
-function checkPart(part: string, field: Field): void {
-  const [range, step, extra] = part.split("/");
-  if (extra !== undefined || range === undefined || range === "") {
-    throw new Error(`${field.name} "${part}" is malformed`);
+function itemProblem(item: string, [name, min, max, names]: Field): string | undefined {
+  const match = ITEM.exec(item);
+  if (!match) return `${name} "${item}" is malformed`;
+  const [, from, to, step] = match;
+  if (Number(step) === 0) return `${name} step "${step}" must be a positive integer`;
+  let start = min;
+  for (const text of [from, to]) {
+    if (text === undefined) continue;
+    const index = names?.split(" ").indexOf(text.toUpperCase()) ?? -1;
+    if (index < 0 && !/^\d+$/.test(text)) return `${name} "${text}" is not a number`;
+    const n = index < 0 ? Number(text) : index + min;
+    if (n < min || n > max) return `${name} ${n} is out of range ${min}-${max}`;
+    if (n < start) return `${name} range "${item}" ends before it starts`;
+    start = n;
   }
-  if (step !== undefined && (!/^\d+$/.test(step) || Number(step) === 0)) {
-    throw new Error(`${field.name} step "${step}" must be a positive integer`);
-  }
-  if (range === "*") return;
-  const [from, to, more] = range.split("-");
-  if (more !== undefined || from === undefined)
-    throw new Error(`${field.name} range "${range}" is malformed`);
-  const start = value(from, field);
-  if (to !== undefined && value(to, field) < start) {
-    throw new Error(`${field.name} range "${range}" ends before it starts`);
-  }
+  return undefined;
 }
 
 /**
@@ -63,17 +46,16 @@ function checkPart(part: string, field: Field): void {
  */
 export function cronProblem(expression: string): string | undefined {
   const trimmed = expression.trim();
-  if (/^CRON_TZ=|^TZ=/i.test(trimmed)) return "put the time zone in `tz`, not in the cron expression";
+  if (/^(CRON_)?TZ=/i.test(trimmed)) return "put the time zone in `tz`, not in the cron expression";
   const parts = trimmed.split(/\s+/);
   if (parts.length !== 5) {
     return `expected 5 fields (minute hour day-of-month month day-of-week), got ${parts.length}`;
   }
-  try {
-    parts.forEach((part, i) => {
-      for (const item of part.split(",")) checkPart(item, FIELDS[i]!);
-    });
-  } catch (error) {
-    return (error as Error).message;
+  for (const [i, part] of parts.entries()) {
+    for (const item of part.split(",")) {
+      const problem = itemProblem(item, FIELDS[i]!);
+      if (problem) return problem;
+    }
   }
   return undefined;
 }

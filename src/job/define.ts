@@ -1,11 +1,14 @@
-import { ConfigError, formatIssues } from "../errors.js";
+import { type Fail, failIn, formatIssues } from "../errors.js";
 import { toMilliseconds } from "../util/duration.js";
 import { cronProblem, isTimeZone } from "./cron.js";
 import type { AnyJob, FlowControl, Job, JobDefinition, JobOutput, JobSchedule, Schema } from "./types.js";
 
 /** Ids travel in URLs, QStash labels and schedule ids, so they keep to characters all three accept. */
-const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const QUEUE = /^[A-Za-z0-9._-]+$/;
+export const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const QUEUE = /^[A-Za-z0-9._-]+$/;
+/** What ID and QUEUE accept, for messages. */
+export const NAME_RULE = "must be letters, digits, '.', '_' or '-'";
+const SCHEMA_RULE = "must be a schema (zod, valibot or any Standard Schema)";
 
 /**
  * Declare a job: its input schema, the code that runs it, and how QStash should deliver it.
@@ -29,42 +32,41 @@ export function defineJob<
   TReturn,
   TOutput extends Schema | undefined = undefined,
 >(definition: JobDefinition<TId, TInput, TReturn, TOutput>): Job<TId, TInput, JobOutput<TReturn, TOutput>> {
-  const where = `defineJob(${JSON.stringify(definition?.id)})`;
-  const fail = (field: string, problem: string): never => {
-    throw new ConfigError(`${where}: ${field} ${problem}`);
-  };
+  const fail = failIn(`defineJob(${JSON.stringify(definition?.id)})`);
 
-  if (typeof definition?.id !== "string" || !ID.test(definition.id)) {
-    fail("id", "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
-  }
-  if (!isSchema(definition.input)) fail("input", "must be a schema (zod, valibot or any Standard Schema)");
-  if (definition.output !== undefined && !isSchema(definition.output)) {
-    fail("output", "must be a schema (zod, valibot or any Standard Schema)");
-  }
+  if (!matches(definition?.id, ID))
+    fail("id", `${NAME_RULE}, 1-128 of them, starting with a letter or digit`);
+  if (!isSchema(definition.input)) fail("input", SCHEMA_RULE);
+  if (definition.output !== undefined && !isSchema(definition.output)) fail("output", SCHEMA_RULE);
   if (typeof definition.run !== "function") fail("run", "must be a function");
   checkDeliveryOptions(definition, fail);
   if (definition.flowControl !== undefined && typeof definition.flowControl !== "function") {
     checkFlowControl(definition.flowControl, fail);
   }
 
+  const ids = new Set<string>();
   const schedules = (definition.schedules ?? []).map((schedule, index): JobSchedule => {
     const field = `schedules[${index}]`;
     const problem = cronProblem(String(schedule?.cron ?? ""));
-    if (problem)
+    if (problem) {
       fail(`${field}.cron`, `${JSON.stringify(schedule?.cron)} is not a valid cron expression: ${problem}`);
+    }
     const tz = schedule.tz ?? "UTC";
     if (!isTimeZone(tz))
       fail(`${field}.tz`, `${JSON.stringify(tz)} is not an IANA time zone (e.g. "Europe/Paris")`);
     const id = schedule.id ?? String(index);
-    if (!ID.test(id)) fail(`${field}.id`, "must be letters, digits, '.', '_' or '-'");
-    checkScheduleInput(definition.input, schedule.input, `${field}.input`, fail);
+    if (!ID.test(id)) fail(`${field}.id`, NAME_RULE);
+    if (ids.has(id)) fail("schedules", `has two schedules with id "${id}"; give each a distinct id`);
+    ids.add(id);
+    // Schedule inputs are constants, so a bad one is caught now rather than at every tick. An
+    // async schema cannot be checked synchronously; `jobstash sync` checks it before any write.
+    const result = definition.input["~standard"].validate(schedule.input);
+    if (result instanceof Promise) result.catch(() => undefined);
+    else if (result.issues) {
+      fail(`${field}.input`, `does not match the job's input schema:\n${formatIssues(result.issues)}`);
+    }
     return { id, cron: schedule.cron.trim(), tz, input: schedule.input };
   });
-  const seen = new Set<string>();
-  for (const { id } of schedules) {
-    if (seen.has(id)) fail("schedules", `has two schedules with id "${id}"; give each a distinct id`);
-    seen.add(id);
-  }
 
   return Object.freeze({
     id: definition.id,
@@ -88,7 +90,22 @@ function isSchema(value: unknown): value is Schema {
   return typeof standard === "object" && standard !== null && typeof standard.validate === "function";
 }
 
-type Fail = (field: string, problem: string) => never;
+function matches(value: unknown, pattern: RegExp): boolean {
+  return typeof value === "string" && pattern.test(value);
+}
+
+function isWholeNumber(value: unknown, min: number): boolean {
+  return Number.isInteger(value) && (value as number) >= min;
+}
+
+/** Milliseconds of a duration option; a malformed one fails with toMilliseconds' own reason. */
+function checkDuration(value: unknown, field: string, fail: Fail): number | undefined {
+  try {
+    return value === undefined ? undefined : toMilliseconds(value as string);
+  } catch (error) {
+    return fail(field, (error as Error).message);
+  }
+}
 
 /** Shared by definitions and per-call trigger options. */
 export function checkDeliveryOptions(
@@ -102,68 +119,32 @@ export function checkDeliveryOptions(
   },
   fail: Fail,
 ): void {
-  const { retries, retryDelay, timeout, delay, label, queue } = options;
-  if (retries !== undefined && !(Number.isInteger(retries) && (retries as number) >= 0)) {
-    fail("retries", "must be a whole number >= 0");
-  }
+  const { retries, retryDelay, label, queue } = options;
+  if (retries !== undefined && !isWholeNumber(retries, 0)) fail("retries", "must be a whole number >= 0");
   if (
     retryDelay !== undefined &&
     !(typeof retryDelay === "string"
-      ? retryDelay.trim() !== ""
+      ? retryDelay.trim()
       : Number.isFinite(retryDelay) && (retryDelay as number) >= 0)
   ) {
     fail("retryDelay", 'must be milliseconds or a QStash expression such as "pow(2, retried) * 1000"');
   }
-  for (const [field, value] of [
-    ["timeout", timeout],
-    ["delay", delay],
-  ] as const) {
-    if (value === undefined) continue;
-    try {
-      toMilliseconds(value as string);
-    } catch (error) {
-      fail(field, (error as Error).message);
-    }
-  }
-  if (label !== undefined && (typeof label !== "string" || !ID.test(label))) {
-    fail("label", "must be letters, digits, '.', '_' or '-'");
-  }
-  if (queue !== undefined && (typeof queue !== "string" || !QUEUE.test(queue))) {
-    fail("queue", "must be letters, digits, '.', '_' or '-'");
-  }
+  checkDuration(options.timeout, "timeout", fail);
+  checkDuration(options.delay, "delay", fail);
+  if (label !== undefined && !matches(label, ID)) fail("label", NAME_RULE);
+  if (queue !== undefined && !matches(queue, QUEUE)) fail("queue", NAME_RULE);
 }
 
 /** QStash needs a key and at least one limit; limits are positive integers. */
 export function checkFlowControl(flowControl: FlowControl, fail: Fail): void {
-  if (typeof flowControl?.key !== "string" || flowControl.key === "")
-    fail("flowControl.key", "must be a non-empty string");
-  const { parallelism, rate, period } = flowControl;
+  const { key, parallelism, rate, period } = flowControl ?? {};
+  if (!key || typeof key !== "string") fail("flowControl.key", "must be a non-empty string");
   if (parallelism === undefined && rate === undefined)
     fail("flowControl", "needs `parallelism`, `rate` or both");
-  for (const [field, value] of [
-    ["parallelism", parallelism],
-    ["rate", rate],
-  ] as const) {
-    if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
-      fail(`flowControl.${field}`, "must be a whole number > 0");
-    }
+  if (parallelism !== undefined && !isWholeNumber(parallelism, 1)) {
+    fail("flowControl.parallelism", "must be a whole number > 0");
   }
-  if (period !== undefined) {
-    try {
-      if (toMilliseconds(period) < 1000) fail("flowControl.period", "must be at least 1s");
-    } catch (error) {
-      fail("flowControl.period", (error as Error).message);
-    }
-  }
-}
-
-/** Schedule inputs are constants, so a bad one is caught now rather than at every tick. */
-function checkScheduleInput(schema: Schema, input: unknown, field: string, fail: Fail): void {
-  const result = schema["~standard"].validate(input);
-  // An async schema cannot be checked synchronously; `jobstash sync` checks it before any write.
-  if (result instanceof Promise) {
-    result.catch(() => undefined);
-    return;
-  }
-  if (result.issues) fail(field, `does not match the job's input schema:\n${formatIssues(result.issues)}`);
+  if (rate !== undefined && !isWholeNumber(rate, 1)) fail("flowControl.rate", "must be a whole number > 0");
+  const periodMs = checkDuration(period, "flowControl.period", fail);
+  if (periodMs !== undefined && periodMs < 1000) fail("flowControl.period", "must be at least 1s");
 }

@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors.js";
+import { ConfigError, failIn } from "../errors.js";
 import { type Duration, toSeconds } from "../util/duration.js";
 import { checkFlowControl } from "./define.js";
 import type { FlowControl } from "./types.js";
@@ -97,23 +97,20 @@ export interface DeclaredResources {
   flowControls: readonly (FlowControlLimits & { declaredBy: readonly string[] })[];
 }
 
-function limitsOf(flowControl: FlowControl): FlowControlLimits {
-  const seconds = flowControl.period === undefined ? undefined : toSeconds(flowControl.period);
+function limitsOf({ key, parallelism, rate, period }: FlowControl): FlowControlLimits {
   return {
-    key: flowControl.key,
-    ...(flowControl.parallelism !== undefined && { parallelism: flowControl.parallelism }),
-    ...(flowControl.rate !== undefined && { rate: flowControl.rate }),
+    key,
+    ...(parallelism !== undefined && { parallelism }),
     // A period only means something with a rate, and QStash's default is one second.
-    ...(flowControl.rate !== undefined && { period: seconds ?? 1 }),
+    ...(rate !== undefined && { rate, period: period === undefined ? 1 : toSeconds(period) }),
   };
 }
 
-function describeLimits(limits: FlowControlLimits): string {
-  const parts = [
-    limits.parallelism !== undefined && `parallelism ${limits.parallelism}`,
-    limits.rate !== undefined && `rate ${limits.rate}/${limits.period}s`,
-  ].filter(Boolean);
-  return parts.join(", ");
+/** `parallelism 2, rate 5/60s`; the limits are checked positive, so an unset one is falsy. */
+function describeLimits({ parallelism, rate, period }: FlowControlLimits): string {
+  return [parallelism && `parallelism ${parallelism}`, rate && `rate ${rate}/${period}s`]
+    .filter(Boolean)
+    .join(", ");
 }
 
 /**
@@ -126,52 +123,39 @@ export function declaredResources(
   queues: readonly QueueDeclaration[] = [],
   flowControls: readonly FlowControlDeclaration[] = [],
 ): DeclaredResources {
+  const fail = failIn("createJobstash");
   const queueMap = new Map<string, QueueDeclaration & { declaredBy: string }>();
-  for (const [index, queue] of queues.entries()) {
-    if (queue?.kind !== "queue") {
-      throw new ConfigError(`createJobstash: queues[${index}] must come from defineQueue()`);
-    }
-    if (queueMap.has(queue.name)) {
-      throw new ConfigError(`createJobstash: queue "${queue.name}" is declared twice; declare it once`);
-    }
-    queueMap.set(queue.name, { ...queue, declaredBy: `defineQueue("${queue.name}")` });
-  }
-
   const keyMap = new Map<string, FlowControlLimits & { declaredBy: string[] }>();
-  const add = (flowControl: FlowControl, by: string) => {
+  const addFlowControl = (flowControl: FlowControl, by: string) => {
     const limits = limitsOf(flowControl);
     const seen = keyMap.get(limits.key);
-    if (!seen) {
-      keyMap.set(limits.key, { ...limits, declaredBy: [by] });
-      return;
-    }
-    const { declaredBy, ...before } = seen;
-    if (describeLimits(before) !== describeLimits(limits)) {
+    if (!seen) keyMap.set(limits.key, { ...limits, declaredBy: [by] });
+    else if (describeLimits(seen) === describeLimits(limits)) seen.declaredBy.push(by);
+    else {
       throw new ConfigError(
-        `flow-control key "${limits.key}" has different limits in ${declaredBy[0]} (${describeLimits(before)}) and ${by} (${describeLimits(limits)}); a key has one config: make them equal or use two keys`,
+        `flow-control key "${limits.key}" has different limits in ${seen.declaredBy[0]} (${describeLimits(seen)}) and ${by} (${describeLimits(limits)}); a key has one config: make them equal or use two keys`,
       );
     }
-    declaredBy.push(by);
   };
+
+  for (const [index, queue] of queues.entries()) {
+    if (queue?.kind !== "queue") fail(`queues[${index}]`, "must come from defineQueue()");
+    if (queueMap.has(queue.name)) fail(`queue "${queue.name}"`, "is declared twice; declare it once");
+    queueMap.set(queue.name, { ...queue, declaredBy: `defineQueue("${queue.name}")` });
+  }
   for (const [index, flowControl] of flowControls.entries()) {
-    if (flowControl?.kind !== "flowControl") {
-      throw new ConfigError(`createJobstash: flowControls[${index}] must come from defineFlowControl()`);
-    }
-    add(flowControl, `defineFlowControl("${flowControl.key}")`);
+    if (flowControl?.kind !== "flowControl")
+      fail(`flowControls[${index}]`, "must come from defineFlowControl()");
+    addFlowControl(flowControl, `defineFlowControl("${flowControl.key}")`);
   }
   for (const job of jobs) {
     const { queue, flowControl } = job.definition;
+    const by = `job "${job.id}"`;
     if (queue !== undefined && !queueMap.has(queue)) {
-      queueMap.set(queue, {
-        kind: "queue",
-        name: queue,
-        parallelism: 1,
-        paused: false,
-        declaredBy: `job "${job.id}"`,
-      });
+      queueMap.set(queue, { kind: "queue", name: queue, parallelism: 1, paused: false, declaredBy: by });
     }
     // A function computes a key per message: nothing fixed to pin.
-    if (flowControl && typeof flowControl === "object") add(flowControl as FlowControl, `job "${job.id}"`);
+    if (flowControl && typeof flowControl === "object") addFlowControl(flowControl as FlowControl, by);
   }
   return { queues: [...queueMap.values()], flowControls: [...keyMap.values()] };
 }
