@@ -2,7 +2,8 @@
 // adapter for a trivial job (zod input `{ n: number }`), against the same framework's bare
 // endpoint (reads the body, answers `{ ok: true }`), all hit with the same signed request.
 //
-//   Hono     @hono/node-server, `app.route("/api/jobs", serve(jobs))` from jobstash/hono
+//   Hono     @hono/node-server, `app.route("/api/jobs", serve(jobs))` from jobstash/hono, plus
+//            the floor: the least any verifying route does, inline (bench/adapters/server.ts)
 //   Express  Express 5, `app.use("/api/jobs", serve(jobs))` from jobstash/express; the bare
 //            endpoint reads the body with express.raw()
 //   Next.js  one `next build` of bench/apps/next (a bare route handler and the jobstash
@@ -64,11 +65,12 @@ async function startNode(framework: "hono" | "express", label: string): Promise<
         throw new HarnessError(`the ${label} servers exited before listening`);
       }),
     ])) as [string];
-    const urls = JSON.parse(line) as { bare: string; jobstash: string };
+    const urls = JSON.parse(line) as { bare: string; jobstash: string; floor?: string };
     return {
       targets: [
         { name: `${label} bare`, url: urls.bare },
         { name: `${label} jobstash`, url: urls.jobstash },
+        ...(urls.floor ? [{ name: `${label} floor`, url: urls.floor }] : []),
       ],
       close: async () => {
         child.stdin!.end();
@@ -149,6 +151,14 @@ async function main(): Promise<void> {
       const label = `${framework} jobstash / bare`;
       if (framework === "Next.js") console.log(`  ${label.padEnd(28)} ${value.toFixed(2)}x  (no target)`);
       else printRatio(label, value, TARGETS[framework]);
+      if (measured.rps[`${framework} floor`]) {
+        const floor = ratio(measured, `${framework} floor`, `${framework} bare`);
+        const ours = ratio(measured, `${framework} jobstash`, `${framework} floor`);
+        console.log(
+          `  ${`${framework} floor / bare`.padEnd(28)} ${floor.toFixed(2)}x  (the verification alone)`,
+        );
+        console.log(`  ${`${framework} jobstash / floor`.padEnd(28)} ${ours.toFixed(2)}x`);
+      }
     }
   } finally {
     await Promise.all(running.map((r) => r.close()));

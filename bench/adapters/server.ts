@@ -2,7 +2,8 @@
 // @hono/node-server replaces the global Request and Response with its lightweight classes
 // when it starts, so an Express server sharing its process would not run as in an Express
 // deployment. `node --import tsx bench/adapters/server.ts hono|express` prints the two
-// targets as one JSON line, then serves until stdin closes.
+// targets as one JSON line (Hono adds the floor, see floorRoute), then serves until stdin closes.
+import { createHmac, hash, timingSafeEqual } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve as listenHono } from "@hono/node-server";
@@ -18,6 +19,28 @@ import { BASE_URL, JOB_ID } from "./constants.js";
 function benchJobs() {
   const job = defineJob({ id: JOB_ID, input: z.object({ n: z.number() }), run: () => ({ ok: true }) });
   return createJobstash({ app: "bench", jobs: [job], baseUrl: BASE_URL, signingKeys: KEYS, env: {} });
+}
+
+/**
+ * The floor: the least any verifying receiver does, written inline with nothing else. HMAC
+ * of the JWT with node:crypto, its claims decoded, the body's SHA-256 against them, the body
+ * parsed and validated, `{ ok: true }` back. No expiry, issuer or URL checks, no second key,
+ * no error mapping, so no real receiver can be this cheap; it shows how much of the gap to a
+ * bare route is the verification itself.
+ */
+function floorRoute() {
+  const schema = z.object({ n: z.number() });
+  return new Hono().post("/api/jobs/:id", async (c) => {
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const [header, payload, signature] = (c.req.header("upstash-signature") ?? "").split(".");
+    const mac = createHmac("sha256", KEYS.current).update(`${header}.${payload}`).digest();
+    const given = Buffer.from(signature ?? "", "base64url");
+    if (given.length !== mac.length || !timingSafeEqual(mac, given)) return c.text("bad signature", 401);
+    const claims = JSON.parse(Buffer.from(payload ?? "", "base64url").toString());
+    if (hash("sha256", body, "base64url") !== claims.body.replace(/=+$/, "")) return c.text("bad body", 401);
+    schema.parse(JSON.parse(new TextDecoder().decode(body)));
+    return c.json({ ok: true });
+  });
 }
 
 function listenFetch(fetch: Hono["fetch"]): Promise<string> {
@@ -45,7 +68,11 @@ const frameworks = {
       return c.json({ ok: true });
     });
     const adapter = new Hono().route("/api/jobs", serveHono(benchJobs()));
-    return Promise.all([listenFetch(bare.fetch), listenFetch(adapter.fetch)]);
+    return Promise.all([
+      listenFetch(bare.fetch),
+      listenFetch(adapter.fetch),
+      listenFetch(floorRoute().fetch),
+    ]);
   },
   async express() {
     const bare = express().post("/api/jobs/:id", express.raw({ type: "*/*" }), (_req, res) => {
@@ -58,9 +85,8 @@ const frameworks = {
 
 const name = process.argv[2] as keyof typeof frameworks;
 if (!(name in frameworks)) throw new Error(`usage: server.ts ${Object.keys(frameworks).join("|")}`);
-const [bare, adapter] = await frameworks[name]();
-console.log(
-  JSON.stringify({ bare: `${bare}/api/jobs/${JOB_ID}`, jobstash: `${adapter}/api/jobs/${JOB_ID}` }),
-);
+const [bare, adapter, floor] = await frameworks[name]();
+const url = (origin: string) => `${origin}/api/jobs/${JOB_ID}`;
+console.log(JSON.stringify({ bare: url(bare), jobstash: url(adapter), ...(floor && { floor: url(floor) }) }));
 process.stdin.resume();
 process.stdin.once("end", () => process.exit(0));
