@@ -1,4 +1,13 @@
-import { type BatchItem, createJobstash, defineJob, type JobContext, type JobFailure } from "jobstash";
+import {
+  type BatchItem,
+  createJobstash,
+  createReplyHandler,
+  type DeliveryRequest,
+  defineJob,
+  type JobContext,
+  type JobFailure,
+  type Reply,
+} from "jobstash";
 import { describe, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 
@@ -96,5 +105,13 @@ describe("types", () => {
       schedules: [{ cron: "* * * * *", input: { n: "1" } }],
       run: () => undefined,
     });
+  });
+
+  it("takes any Web Request as a DeliveryRequest and answers with a plain Reply", () => {
+    expectTypeOf<Request>().toExtend<DeliveryRequest>();
+    const reply = createReplyHandler(jobs);
+    expectTypeOf(reply).parameter(0).toEqualTypeOf<DeliveryRequest>();
+    expectTypeOf(reply).returns.resolves.toEqualTypeOf<Reply>();
+    expectTypeOf<Reply["body"]>().toEqualTypeOf<string | null>();
   });
 });
