@@ -45,6 +45,7 @@ export {
   createJobstash,
   type Jobstash,
   type JobstashOptions,
+  type JobstashWithEnv,
   type TriggerOptions,
 } from "./jobstash.js";
 export type { Duration, DurationUnit } from "./util/duration.js";

@@ -59,11 +59,8 @@ export type BatchItem<TJobs extends readonly AnyJob[]> = {
   [TId in TJobs[number]["id"]]: { id: TId; input: JobInput<JobById<TJobs, TId>>; options?: TriggerOptions };
 }[TJobs[number]["id"]];
 
-/** The registry `createJobstash` returns: trigger jobs here, serve them with an adapter. */
-export interface Jobstash<TJobs extends readonly AnyJob[] = readonly AnyJob[]> {
-  readonly app: string;
-  /** The jobs by id. */
-  readonly jobs: ReadonlyMap<string, AnyJob>;
+/** What `jobs.withEnv(env)` returns: the registry's trigger side, reading settings from `env`. */
+export interface JobstashWithEnv<TJobs extends readonly AnyJob[] = readonly AnyJob[]> {
   /**
    * Validate `input` against the job's schema and publish it to QStash. Resolves to the
    * QStash message id. A bad input throws `InvalidPayloadError` before any network call.
@@ -76,7 +73,31 @@ export interface Jobstash<TJobs extends readonly AnyJob[] = readonly AnyJob[]> {
   /** Trigger many jobs through QStash's batch API; resolves to the message ids in order. */
   batch(items: readonly BatchItem<TJobs>[]): Promise<string[]>;
   /** The URL QStash delivers a job to (`<baseUrl>/<jobId>`). */
+  url(id: TJobs[number]["id"]): string;
+}
+
+/** The registry `createJobstash` returns: trigger jobs here, serve them with an adapter. */
+export interface Jobstash<TJobs extends readonly AnyJob[] = readonly AnyJob[]>
+  extends JobstashWithEnv<TJobs> {
+  readonly app: string;
+  /** The jobs by id. */
+  readonly jobs: ReadonlyMap<string, AnyJob>;
+  /** The URL QStash delivers a job to (`<baseUrl>/<jobId>`), reading settings from `env` first. */
   url(id: TJobs[number]["id"], env?: EnvSource): string;
+  /**
+   * The same registry reading its settings from `env` first: the request's bindings on
+   * Workers (`fetch(request, env)`, Hono's `c.env`, `ctx.env` inside a job), where
+   * `process.env` holds them only with `nodejs_compat`. The order is the receiver's: the
+   * `createJobstash` options, then `env`, then the `env` option, then `process.env`.
+   * Cheap enough to call per request; the jobs and QStash clients are shared.
+   *
+   * @example
+   * // a Worker's fetch handler
+   * const messageId = await jobs.withEnv(env).trigger("send-welcome", { email: "a@b.co" });
+   * // inside a job, where ctx.env holds the request's bindings
+   * await jobs.withEnv(ctx.env).trigger("send-receipt", { orderId: input.orderId });
+   */
+  withEnv(env: object): JobstashWithEnv<TJobs>;
 }
 
 /** Any registry, whatever its jobs (the type is invariant in them). */
@@ -160,11 +181,14 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
     return buildRequest(job, input, result.value, call, config, fail);
   };
 
-  const jobstash: Jobstash<TJobs> = {
-    app: options.app,
-    jobs,
+  const urlFor = (id: string, bindings: EnvSource | undefined) =>
+    jobUrl(resolveConfig(options, bindings).baseUrl(), lookup(id, "url()").id);
+
+  // The trigger side, resolving settings on each call with `bindings` (none for the registry
+  // itself). Only closures over the shared jobs and clients: cheap to make per request.
+  const view = (bindings: EnvSource | undefined): JobstashWithEnv<TJobs> => ({
     async trigger(id, input, call = {}) {
-      const config = resolveConfig(options);
+      const config = resolveConfig(options, bindings);
       const { queueName, ...message } = await prepare(id, input, call, config, `trigger("${id}")`);
       const client = clientFor(config);
       const response = queueName
@@ -173,7 +197,7 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
       return (response as { messageId: string }).messageId;
     },
     async batch(items) {
-      const config = resolveConfig(options);
+      const config = resolveConfig(options, bindings);
       // Every item is validated before the first request, so a bad one publishes nothing.
       const requests = await Promise.all(
         items.map((item, index) =>
@@ -188,9 +212,17 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
       }
       return ids;
     },
-    url(id, env) {
-      return jobUrl(resolveConfig(options, env).baseUrl(), lookup(id, "url()").id);
-    },
+    url: (id) => urlFor(id, bindings),
+  });
+
+  const jobstash: Jobstash<TJobs> = {
+    app: options.app,
+    jobs,
+    ...view(undefined),
+    url: urlFor,
+    // A Workers `Env` is an interface, which TypeScript will not pass as a Record; any object
+    // is read the same way, property by property.
+    withEnv: (env) => view(env as EnvSource),
   };
   Object.defineProperty(jobstash, INTERNALS, {
     value: {

@@ -1,7 +1,9 @@
-import { ConfigError, createJobstash, defineJob, InvalidPayloadError } from "jobstash";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ConfigError, createHandler, createJobstash, defineJob, InvalidPayloadError } from "jobstash";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { KEYS } from "./helpers/keys.js";
 import { startRecorder } from "./helpers/recorder.js";
+import { delivery } from "./helpers/sign.js";
 
 let qstash: Awaited<ReturnType<typeof startRecorder>>;
 beforeAll(async () => {
@@ -202,5 +204,105 @@ describe("batch", () => {
       ]),
     ).rejects.toThrow(/batch\[1\] \("plain"\)/);
     expect(qstash.requests).toHaveLength(0);
+  });
+});
+
+describe("withEnv", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  // Where a call's settings came from, as the SDK sent them.
+  const sentWith = () =>
+    qstash.requests.map((r) => [r.headers.authorization, r.path.replace(/^\/v2\/publish\//, "")]);
+  const settings = (name: string) => ({
+    QSTASH_URL: qstash.url,
+    QSTASH_TOKEN: `${name}-token`,
+    JOBSTASH_BASE_URL: `https://${name}.example.com/jobs`,
+  });
+
+  it("reads the bindings before the env option and process.env; the registry still reads those", async () => {
+    for (const [name, value] of Object.entries(settings("process"))) vi.stubEnv(name, value);
+    const withOption = createJobstash({ app: "acme", jobs: [plain], env: settings("option") });
+    const fromProcess = createJobstash({ app: "acme", jobs: [plain] });
+    const bindings = settings("bindings");
+
+    await withOption.withEnv(bindings).trigger("plain", { n: 1 });
+    await withOption.trigger("plain", { n: 2 });
+    await fromProcess.withEnv(bindings).trigger("plain", { n: 3 });
+    await fromProcess.trigger("plain", { n: 4 });
+    expect(sentWith()).toEqual([
+      ["Bearer bindings-token", "https://bindings.example.com/jobs/plain"],
+      ["Bearer option-token", "https://option.example.com/jobs/plain"],
+      ["Bearer bindings-token", "https://bindings.example.com/jobs/plain"],
+      ["Bearer process-token", "https://process.example.com/jobs/plain"],
+    ]);
+    expect(withOption.withEnv(bindings).url("plain")).toBe("https://bindings.example.com/jobs/plain");
+    expect(withOption.url("plain")).toBe("https://option.example.com/jobs/plain");
+  });
+
+  it("falls through variable by variable, as the receiver does", async () => {
+    const jobs = createJobstash({ app: "acme", jobs: [plain], env: settings("option") });
+    await jobs.withEnv({ QSTASH_TOKEN: "bindings-token", JOBSTASH_BASE_URL: "" }).trigger("plain", { n: 1 });
+    expect(sentWith()).toEqual([["Bearer bindings-token", "https://option.example.com/jobs/plain"]]);
+  });
+
+  it("batches with the bindings too", async () => {
+    const jobs = createJobstash({ app: "acme", jobs: [plain, report], env: settings("option") });
+    const ids = await jobs.withEnv(settings("bindings")).batch([
+      { id: "plain", input: { n: 1 } },
+      { id: "report", input: { day: "mon" } },
+    ]);
+    expect(ids).toHaveLength(2);
+    expect(qstash.requests.map((r) => [r.path, r.headers.authorization])).toEqual([
+      ["/v2/batch", "Bearer bindings-token"],
+    ]);
+    const sent = JSON.parse(qstash.requests[0]!.body) as { destination: string }[];
+    expect(sent.map((m) => m.destination)).toEqual([
+      "https://bindings.example.com/jobs/plain",
+      "https://bindings.example.com/jobs/report",
+    ]);
+  });
+
+  it("still lets the createJobstash options win over the bindings", async () => {
+    const bindings = { QSTASH_URL: "http://127.0.0.1:9", QSTASH_TOKEN: "bindings-token" };
+    await registry()
+      .withEnv({ ...bindings, JOBSTASH_BASE_URL: "https://bindings.example.com/jobs" })
+      .trigger("plain", { n: 1 });
+    expect(sentWith()).toEqual([["Bearer test-token", `${BASE}/plain`]]);
+    expect(registry().withEnv(bindings).url("plain")).toBe(`${BASE}/plain`);
+  });
+
+  it("names the variable to set when the bindings lack the token", async () => {
+    vi.stubEnv("QSTASH_TOKEN", undefined);
+    const jobs = createJobstash({ app: "acme", jobs: [plain] }).withEnv({
+      QSTASH_URL: qstash.url,
+      JOBSTASH_BASE_URL: BASE,
+    });
+    for (const call of [jobs.trigger("plain", { n: 1 }), jobs.batch([{ id: "plain", input: { n: 1 } }])]) {
+      const error = await call.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/^no QStash token: set QSTASH_TOKEN \(or createJobstash/);
+    }
+    expect(qstash.requests).toHaveLength(0);
+  });
+
+  it("triggers from inside a job with the delivery's bindings in ctx.env", async () => {
+    const bindings = {
+      ...settings("bindings"),
+      JOBSTASH_BASE_URL: BASE,
+      QSTASH_CURRENT_SIGNING_KEY: KEYS.current,
+      QSTASH_NEXT_SIGNING_KEY: KEYS.next,
+    };
+    const order = defineJob({
+      id: "order",
+      input: z.object({ n: z.number() }),
+      async run(input, ctx) {
+        await jobs.withEnv(ctx.env).trigger("plain", { n: input.n + 1 });
+      },
+    });
+    const jobs = createJobstash({ app: "acme", jobs: [order, plain], env: settings("option") });
+    const response = await createHandler(jobs)(delivery(`${BASE}/order`, { n: 1 }), bindings);
+    expect(response.status).toBe(200);
+    expect(sentWith()).toEqual([["Bearer bindings-token", `${BASE}/plain`]]);
+    expect(JSON.parse(qstash.requests[0]!.body)).toEqual({ n: 2 });
   });
 });
