@@ -48,6 +48,20 @@ const report = defineJob({
 
 const jobs = createJobstash({ app: "acme", jobs: [welcome, report] });
 
+// A job that triggers another of its own registry with the delivery's bindings, as on Workers.
+const order = defineJob({
+  id: "order",
+  input: z.object({ orderId: z.string() }),
+  async run(input, ctx) {
+    await shop.withEnv(ctx.env).trigger("receipt", { orderId: input.orderId });
+    // @ts-expect-error the receipt job takes an orderId
+    await shop.withEnv(ctx.env).trigger("receipt", { day: "mon" });
+    return { ok: true };
+  },
+});
+const receipt = defineJob({ id: "receipt", input: z.object({ orderId: z.string() }), run: () => undefined });
+const shop = createJobstash({ app: "shop", jobs: [order, receipt] });
+
 describe("types", () => {
   it("infers job ids as literals", () => {
     expectTypeOf(welcome.id).toEqualTypeOf<"send-welcome">();
@@ -88,6 +102,38 @@ describe("types", () => {
     ]);
     // @ts-expect-error input of the other job
     jobs.batch([{ id: "report", input: { userId: "u" } }]);
+  });
+
+  it("types withEnv's trigger, batch and url by job id, like the registry's", () => {
+    // What `wrangler types` generates: an interface, with bindings that are not strings.
+    interface Env {
+      QSTASH_TOKEN: string;
+      BUCKET: { get(key: string): Promise<unknown> };
+    }
+    const bound = jobs.withEnv({} as Env);
+    expectTypeOf(bound.trigger<"report">)
+      .parameter(1)
+      .toEqualTypeOf<{ day: string }>();
+    expectTypeOf(bound.trigger<"send-welcome">)
+      .parameter(1)
+      .toEqualTypeOf<{ userId: string; email: string; count: string }>();
+    expectTypeOf(bound.trigger("report", { day: "mon" })).resolves.toBeString();
+    expectTypeOf(bound.batch).toEqualTypeOf(jobs.batch);
+    expectTypeOf(bound.url).parameter(0).toEqualTypeOf<"send-welcome" | "report">();
+    // Inside a job (see `order` above), and on Node.
+    expectTypeOf<JobContext["env"]>().toExtend<Parameters<typeof jobs.withEnv>[0]>();
+    expectTypeOf(process.env).toExtend<Parameters<typeof jobs.withEnv>[0]>();
+
+    // @ts-expect-error unknown job id
+    bound.trigger("nope", {});
+    // @ts-expect-error wrong input for the job
+    bound.trigger("report", { day: 1 });
+    // @ts-expect-error another job's input
+    bound.batch([{ id: "report", input: { userId: "u" } }]);
+    // @ts-expect-error unknown job id
+    bound.url("nope");
+    // @ts-expect-error bindings are an object, not a string
+    jobs.withEnv("QSTASH_TOKEN=t");
   });
 
   it("checks run's return against the output schema and schedules against the input", () => {
