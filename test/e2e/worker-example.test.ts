@@ -7,9 +7,9 @@ import { expectDeadLetteredOnce, type Harness, lineIn, startHarness } from "./ha
 /**
  * The worker example (wrangler.toml's `main`, examples/worker) bundled as wrangler bundles it
  * and run in workerd through miniflare with wrangler.toml's settings, its `vars` pointed at
- * the test's dev server and at the worker's own URL. The worker has no route that triggers
- * jobs, so this process triggers and syncs its registry, configured with the same values;
- * the worker's console output (its hooks) arrives through miniflare's structured logs.
+ * the test's dev server and at the worker's own URL. This process triggers and syncs its
+ * registry, configured with the same values, except where a test shows the worker triggering
+ * itself; the worker's console output (its hooks) arrives through miniflare's structured logs.
  */
 const lines: string[] = [];
 const output = () => lines;
@@ -94,5 +94,51 @@ describe("the worker example in workerd on the jobstash dev server", () => {
     );
     expect(delivered.url).toBe(`${baseUrl}/daily-digest`);
     expect(responseJson(delivered)).toEqual({ team: "core", sent: true });
+  });
+});
+
+describe("triggering from a worker without nodejs_compat (no process.env)", () => {
+  const workers: Awaited<ReturnType<typeof startWorker>>[] = [];
+  afterAll(() => Promise.all(workers.map((w) => w.close())));
+
+  // Each worker's JOBSTASH_BASE_URL names its own port, so each gets one before it starts.
+  async function start(entry: string) {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}/api/jobs`;
+    const started = await startWorker(await bundleWorker(entry), {
+      vars: { ...harness.env, JOBSTASH_BASE_URL: base },
+      nodejsCompat: false,
+      port,
+      onLog: ({ level, message }) => lines.push(`${level}: ${message}`),
+    });
+    workers.push(started);
+    return { origin: started.origin, base };
+  }
+
+  it("the example's fetch handler triggers with its bindings, and the job is delivered", async () => {
+    const { origin, base } = await start(wranglerConfig().main);
+    const response = await fetch(`${origin}/orders`, {
+      method: "POST",
+      body: JSON.stringify({ orderId: "o-4", cents: 900 }),
+    });
+    expect(response.status).toBe(202);
+    const { messageId } = (await response.json()) as { messageId: string };
+    await harness.until(
+      "onSuccess",
+      line(new RegExp(`charge-card ${messageId}\\] order o-4 paid: rcpt_o-4`)),
+    );
+    const { logs } = await harness.client.logs({ filter: { messageId } });
+    expect(logs.find((log) => log.state === "DELIVERED")?.url).toBe(`${base}/charge-card`);
+  });
+
+  it("a job triggers another with ctx.env, and that one is delivered", async () => {
+    const { base } = await start("test/e2e/worker-trigger-entry.ts");
+    const { jobs: chain } = await import("./worker-trigger-entry.js");
+    // This process has the dev server's settings in process.env; only the base URL differs.
+    await chain.withEnv({ JOBSTASH_BASE_URL: base }).trigger("order", { orderId: "o-5" });
+    const receipt = /\[jobstash receipt (\S+)\] receipt for o-5/;
+    const messageId = receipt.exec(await harness.until("the receipt", line(receipt)))![1]!;
+    const { logs } = await harness.client.logs({ filter: { messageId } });
+    expect(logs.find((log) => log.state === "DELIVERED")?.url).toBe(`${base}/receipt`);
   });
 });

@@ -1,4 +1,10 @@
-import { createJobstash, defineJob, NonRetryableError } from "jobstash";
+import {
+  createJobstash,
+  defineJob,
+  type EnvSource,
+  type ExecutionContextLike,
+  NonRetryableError,
+} from "jobstash";
 import { serve } from "jobstash/workers";
 // zod/mini keeps the worker small; any Standard Schema library works.
 import * as z from "zod/mini";
@@ -51,4 +57,16 @@ export const jobs = createJobstash({
   jobs: [resizeImage, dailyDigest, chargeCard, verifyAddress],
 });
 
-export default { fetch: serve(jobs) };
+const receive = serve(jobs);
+
+export default {
+  async fetch(request: Request, env: EnvSource, ctx: ExecutionContextLike) {
+    if (request.method === "POST" && new URL(request.url).pathname === "/orders") {
+      // A Worker's settings are bindings that come with each request (process.env holds them
+      // only with nodejs_compat), so trigger with them.
+      const messageId = await jobs.withEnv(env).trigger("charge-card", await request.json());
+      return Response.json({ messageId }, { status: 202 });
+    }
+    return receive(request, env, ctx);
+  },
+};
