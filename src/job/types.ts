@@ -65,7 +65,7 @@ export interface JobContext {
   signal: AbortSignal;
   /** Writes lines prefixed with the job id and message id. */
   logger: Logger;
-  /** The environment bindings the request came with (Workers), or `process.env`. */
+  /** The request's bindings (Workers), else `process.env`; trigger with them: `jobs.withEnv(ctx.env)`. */
   env: Record<string, unknown>;
   /** Keeps background work alive after the response where the runtime supports it (Workers, Vercel). */
   waitUntil(promise: Promise<unknown>): void;
