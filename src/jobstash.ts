@@ -82,14 +82,14 @@ export interface Jobstash<TJobs extends readonly AnyJob[] = readonly AnyJob[]>
   readonly app: string;
   /** The jobs by id. */
   readonly jobs: ReadonlyMap<string, AnyJob>;
-  /** The URL QStash delivers a job to (`<baseUrl>/<jobId>`), reading settings from `env` first. */
+  /** The URL QStash delivers a job to (`<baseUrl>/<jobId>`); `env` as in `withEnv(env).url(id)`. */
   url(id: TJobs[number]["id"], env?: EnvSource): string;
   /**
-   * The same registry reading its settings from `env` first: the request's bindings on
-   * Workers (`fetch(request, env)`, Hono's `c.env`, `ctx.env` inside a job), where
-   * `process.env` holds them only with `nodejs_compat`. The order is the receiver's: the
+   * `trigger`, `batch` and `url` with `env` as the request's bindings: on Workers the `env` of
+   * `fetch(request, env)`, Hono's `c.env`, or `ctx.env` inside a job (`process.env` holds
+   * them only with `nodejs_compat`). Settings resolve in the receiver's order: the
    * `createJobstash` options, then `env`, then the `env` option, then `process.env`.
-   * Cheap enough to call per request; the jobs and QStash clients are shared.
+   * Cheap to call per request: it shares the registry's jobs and QStash clients.
    *
    * @example
    * // a Worker's fetch handler
