@@ -1,7 +1,12 @@
 import { ConfigError } from "./errors.js";
 
-/** Where settings may come from besides the options: Workers bindings, `process.env`, a plain object. */
-export type EnvSource = Record<string, unknown>;
+/**
+ * Where settings may come from besides the options: Workers bindings, `process.env`, a plain
+ * object. `any`, not `unknown`, so that an interface such as the `Env` that `wrangler types`
+ * generates is accepted (TypeScript gives interfaces no implicit index signature); values are
+ * only ever read after a `typeof` check.
+ */
+export type EnvSource = Record<string, any>;
 
 /** Settings `createJobstash` accepts explicitly; each falls back to an environment variable. */
 export interface ConfigOptions {

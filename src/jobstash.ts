@@ -97,7 +97,7 @@ export interface Jobstash<TJobs extends readonly AnyJob[] = readonly AnyJob[]>
    * // inside a job, where ctx.env holds the request's bindings
    * await jobs.withEnv(ctx.env).trigger("send-receipt", { orderId: input.orderId });
    */
-  withEnv(env: object): JobstashWithEnv<TJobs>;
+  withEnv(env: EnvSource): JobstashWithEnv<TJobs>;
 }
 
 /** Any registry, whatever its jobs (the type is invariant in them). */
@@ -220,9 +220,7 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
     jobs,
     ...view(undefined),
     url: urlFor,
-    // A Workers `Env` is an interface, which TypeScript will not pass as a Record; any object
-    // is read the same way, property by property.
-    withEnv: (env) => view(env as EnvSource),
+    withEnv: (env) => view(env),
   };
   Object.defineProperty(jobstash, INTERNALS, {
     value: {

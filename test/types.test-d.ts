@@ -1,13 +1,16 @@
 import {
   type BatchItem,
+  createHandler,
   createJobstash,
   createReplyHandler,
   type DeliveryRequest,
   defineJob,
+  type ExecutionContextLike,
   type JobContext,
   type JobFailure,
   type Reply,
 } from "jobstash";
+import { serve as serveWorker } from "jobstash/workers";
 import { describe, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 
@@ -134,6 +137,20 @@ describe("types", () => {
     bound.url("nope");
     // @ts-expect-error bindings are an object, not a string
     jobs.withEnv("QSTASH_TOKEN=t");
+  });
+
+  it("takes a Workers Env interface wherever bindings go", () => {
+    interface Env {
+      QSTASH_TOKEN: string;
+      BUCKET: { get(key: string): Promise<unknown> };
+    }
+    // The shape of Cloudflare's ExportedHandler<Env>["fetch"]; parameters are checked contravariantly.
+    type WorkersFetch = (request: Request, env: Env, ctx: ExecutionContextLike) => Promise<Response>;
+    expectTypeOf(serveWorker(jobs)).toExtend<WorkersFetch>();
+    expectTypeOf(createHandler(jobs)).toExtend<WorkersFetch>();
+    expectTypeOf(jobs.url).toBeCallableWith("report", {} as Env);
+    // @ts-expect-error bindings are an object, not a string
+    createHandler(jobs)(new Request("http://x"), "QSTASH_TOKEN=t");
   });
 
   it("checks run's return against the output schema and schedules against the input", () => {
