@@ -6,6 +6,7 @@ import {
   defineJob,
   type JobContext,
   type JobFailure,
+  type Jsonify,
   type Reply,
 } from "jobstash";
 import { describe, expectTypeOf, it } from "vitest";
@@ -105,6 +106,42 @@ describe("types", () => {
       schedules: [{ cron: "* * * * *", input: { n: "1" } }],
       run: () => undefined,
     });
+  });
+
+  it("Jsonify follows JSON.stringify", () => {
+    expectTypeOf<Jsonify<Date>>().toEqualTypeOf<string>();
+    expectTypeOf<Jsonify<{ toJSON(): { at: Date } }>>().toEqualTypeOf<{ at: string }>();
+    expectTypeOf<Jsonify<string | number | boolean | null>>().toEqualTypeOf<
+      string | number | boolean | null
+    >();
+    expectTypeOf<Jsonify<"a" | 1>>().toEqualTypeOf<"a" | 1>();
+    expectTypeOf<Jsonify<bigint>>().toBeNever();
+    expectTypeOf<Jsonify<{ n: bigint }>>().toEqualTypeOf<{ n: never }>();
+    expectTypeOf<Jsonify<() => void>>().toBeNever();
+    expectTypeOf<Jsonify<undefined>>().toBeNever();
+    // Properties: dropped when never JSON, optional when only sometimes.
+    expectTypeOf<
+      Jsonify<{ a: string; b: undefined; c: () => void; d: number | undefined; e?: Date; f: symbol }>
+    >().toEqualTypeOf<{ a: string; d?: number; e?: string }>();
+    expectTypeOf<Jsonify<{ [Symbol.iterator]: number; ok: true }>>().toEqualTypeOf<{ ok: true }>();
+    // Arrays and tuples: a dropped item is null; readonly goes, the parsed copy is fresh.
+    expectTypeOf<Jsonify<(Date | undefined)[]>>().toEqualTypeOf<(string | null)[]>();
+    expectTypeOf<Jsonify<readonly [Date, undefined, () => void]>>().toEqualTypeOf<[string, null, null]>();
+    expectTypeOf<Jsonify<{ readonly list: readonly { readonly at: Date }[] }>>().toEqualTypeOf<{
+      list: { at: string }[];
+    }>();
+    expectTypeOf<Jsonify<Record<string, Date>>>().toEqualTypeOf<Record<string, string>>();
+    expectTypeOf<Jsonify<Map<string, number>>>().toEqualTypeOf<Record<string, never>>();
+    expectTypeOf<Jsonify<Set<string>>>().toEqualTypeOf<Record<string, never>>();
+    expectTypeOf<Jsonify<Uint8Array>>().toEqualTypeOf<Record<string, number>>();
+    expectTypeOf<Jsonify<unknown>>().toBeUnknown();
+    expectTypeOf<Jsonify<any>>().toBeAny();
+    // Recursive types stay recursive.
+    interface Tree {
+      at: Date;
+      children: Tree[];
+    }
+    expectTypeOf<Jsonify<Tree>["children"][number]["children"][number]["at"]>().toEqualTypeOf<string>();
   });
 
   it("takes any Web Request as a DeliveryRequest and answers with a plain Reply", () => {
