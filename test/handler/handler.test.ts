@@ -488,10 +488,11 @@ describe.each([
         outputs.push(output);
       },
     });
+    const big = defineJob({ id: "big", input: z.object({}), run: () => ({ count: 10n ** 20n }) });
     const handler = createHandler(
       createJobstash({
         app: "trip",
-        jobs: [stamp, coerced],
+        jobs: [stamp, coerced, big],
         baseUrl: BASE,
         signingKeys: KEYS,
         env: {},
@@ -527,6 +528,15 @@ describe.each([
       const output = (await roundTrip("coerced")) as { at: unknown };
       expect(output.at).toBeInstanceOf(Date);
       expect(output.at).toEqual(new Date(AT));
+    });
+
+    it("an output JSON cannot carry (a bigint) is non-retryable and says why", async () => {
+      const response = await handler(delivery(url("big"), {}));
+      expect(response.status).toBe(489);
+      expect(response.headers.get("upstash-nonretryable-error")).toBe("true");
+      const { error } = await json(response);
+      expect(error.code).toBe("INVALID_OUTPUT");
+      expect(error.message).toMatch(/^the output of job "big" cannot be sent as JSON: .*BigInt/);
     });
   });
 });
