@@ -49,3 +49,4 @@ export {
   type TriggerOptions,
 } from "./jobstash.js";
 export type { Duration, DurationUnit } from "./util/duration.js";
+export type { Jsonify } from "./util/json.js";

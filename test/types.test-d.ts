@@ -8,6 +8,7 @@ import {
   type ExecutionContextLike,
   type JobContext,
   type JobFailure,
+  type Jsonify,
   type Reply,
 } from "jobstash";
 import { serve as serveWorker } from "jobstash/workers";
@@ -41,7 +42,8 @@ const welcome = defineJob({
 const report = defineJob({
   id: "report",
   input: z.object({ day: z.string() }),
-  output: z.object({ rows: z.number().transform(String) }),
+  // Coercing, so the schema also accepts the JSON it produced when the success callback parses it.
+  output: z.object({ rows: z.coerce.string() }),
   run: () => ({ rows: 3 }),
   onSuccess({ output }) {
     // The output schema's parsed type, not run's raw return.
@@ -168,6 +170,119 @@ describe("types", () => {
       schedules: [{ cron: "* * * * *", input: { n: "1" } }],
       run: () => undefined,
     });
+  });
+
+  it("types onSuccess's output as run's return after the JSON trip through QStash", () => {
+    class Money {
+      constructor(readonly cents: number) {}
+      format() {
+        return `${this.cents / 100} EUR`;
+      }
+    }
+    defineJob({
+      id: "no-output-schema",
+      input: z.object({}),
+      async run() {
+        return {
+          at: new Date(),
+          nested: { dates: [new Date()], maybe: undefined as Date | undefined },
+          note: "" as string | undefined,
+          optional: undefined as { n: number }[] | undefined,
+          money: new Money(100),
+          log: () => {},
+        };
+      },
+      onSuccess({ output }) {
+        expectTypeOf(output).toEqualTypeOf<{
+          at: string;
+          nested: { dates: string[]; maybe?: string };
+          note?: string;
+          optional?: { n: number }[];
+          money: { cents: number };
+        }>();
+      },
+    });
+    defineJob({
+      id: "returns-a-date",
+      input: z.object({}),
+      run: async () => new Date(),
+      onSuccess({ output }) {
+        expectTypeOf(output).toEqualTypeOf<string>();
+      },
+    });
+    defineJob({
+      id: "returns-nothing",
+      input: z.object({}),
+      run() {},
+      onSuccess({ output }) {
+        // An empty response body: the callback has no JSON to parse.
+        expectTypeOf(output).toEqualTypeOf<undefined>();
+      },
+    });
+    defineJob({
+      id: "returns-sometimes",
+      input: z.object({ n: z.number() }),
+      run: ({ n }) => (n > 0 ? { at: new Date() } : undefined),
+      onSuccess({ output }) {
+        expectTypeOf(output).toEqualTypeOf<{ at: string } | undefined>();
+      },
+    });
+  });
+
+  it("types onSuccess's output as the output schema's, parsed from the JSON", () => {
+    defineJob({
+      id: "with-output-schema",
+      input: z.object({}),
+      output: z.object({ at: z.coerce.date(), n: z.number() }),
+      run: () => ({ at: new Date(), n: 1 }),
+      onSuccess({ output }) {
+        // The callback parses the JSON with the schema: the coerced date is a Date again.
+        expectTypeOf(output).toEqualTypeOf<{ at: Date; n: number }>();
+      },
+    });
+    defineJob({
+      id: "with-output-schema-bad-run",
+      input: z.object({}),
+      output: z.object({ at: z.coerce.date(), n: z.number() }),
+      // @ts-expect-error run must return the schema's input type: n is a number
+      run: () => ({ at: new Date(), n: "1" }),
+    });
+  });
+
+  it("Jsonify follows JSON.stringify", () => {
+    expectTypeOf<Jsonify<Date>>().toEqualTypeOf<string>();
+    expectTypeOf<Jsonify<{ toJSON(): { at: Date } }>>().toEqualTypeOf<{ at: string }>();
+    expectTypeOf<Jsonify<string | number | boolean | null>>().toEqualTypeOf<
+      string | number | boolean | null
+    >();
+    expectTypeOf<Jsonify<"a" | 1>>().toEqualTypeOf<"a" | 1>();
+    expectTypeOf<Jsonify<bigint>>().toBeNever();
+    expectTypeOf<Jsonify<{ n: bigint }>>().toEqualTypeOf<{ n: never }>();
+    expectTypeOf<Jsonify<() => void>>().toBeNever();
+    expectTypeOf<Jsonify<undefined>>().toBeNever();
+    // Properties: dropped when never JSON, optional when only sometimes.
+    expectTypeOf<
+      Jsonify<{ a: string; b: undefined; c: () => void; d: number | undefined; e?: Date; f: symbol }>
+    >().toEqualTypeOf<{ a: string; d?: number; e?: string }>();
+    expectTypeOf<Jsonify<{ [Symbol.iterator]: number; ok: true }>>().toEqualTypeOf<{ ok: true }>();
+    // Arrays and tuples: a dropped item is null; readonly goes, the parsed copy is fresh.
+    expectTypeOf<Jsonify<(Date | undefined)[]>>().toEqualTypeOf<(string | null)[]>();
+    expectTypeOf<Jsonify<readonly [Date, undefined, () => void]>>().toEqualTypeOf<[string, null, null]>();
+    expectTypeOf<Jsonify<{ readonly list: readonly { readonly at: Date }[] }>>().toEqualTypeOf<{
+      list: { at: string }[];
+    }>();
+    expectTypeOf<Jsonify<Record<string, Date>>>().toEqualTypeOf<Record<string, string>>();
+    expectTypeOf<Jsonify<Map<string, number>>>().toEqualTypeOf<Record<string, never>>();
+    expectTypeOf<Jsonify<Set<string>>>().toEqualTypeOf<Record<string, never>>();
+    expectTypeOf<Jsonify<Uint8Array>>().toEqualTypeOf<Record<string, number>>();
+    expectTypeOf<Jsonify<unknown>>().toBeUnknown();
+    expectTypeOf<Jsonify<any>>().toBeAny();
+    // Recursive types stay recursive.
+    interface Tree {
+      at: Date;
+      children: Tree[];
+    }
+    expectTypeOf<Jsonify<Tree>["children"][number]["children"][number]["at"]>().toEqualTypeOf<string>();
   });
 
   it("takes any Web Request as a DeliveryRequest and answers with a plain Reply", () => {

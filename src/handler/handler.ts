@@ -373,7 +373,13 @@ async function runJob(base: Base, body: Uint8Array, headers: DeliveryRequest["he
   }
   if (job.output)
     output = await validate(job.output, output, "INVALID_OUTPUT", `the output of job "${job.id}"`);
-  return success(output);
+  try {
+    return success(output);
+  } catch (error) {
+    // JSON.stringify throws on a bigint or a cycle. The job's work is done; a retry would redo it and fail alike.
+    const why = error instanceof Error ? error.message : String(error);
+    throw nonRetryable("INVALID_OUTPUT", `the output of job "${job.id}" cannot be sent as JSON: ${why}`);
+  }
 }
 
 /** The JSON QStash posts to callback URLs (fields this handler reads). */

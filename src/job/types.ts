@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Duration } from "../util/duration.js";
+import type { Jsonify, JsonResult } from "../util/json.js";
 
 /** Any schema that implements Standard Schema: zod 4, valibot, arktype, ... */
 export type Schema = StandardSchemaV1;
@@ -111,7 +112,13 @@ export interface JobDefinition<
   id: TId;
   /** Schema of the input; checked on trigger and again on delivery. */
   input: TInput;
-  /** Optional schema of the output `run` returns; checked before the output is sent back. */
+  /**
+   * Optional schema of the output. `run` must return its input type; the result is checked
+   * before it is sent back, and checked again on the JSON QStash's success callback returns, so
+   * `onSuccess` gets the schema's output type. That second pass sees JSON, so the schema must
+   * accept the JSON form of its own output: `z.coerce.date()` rather than `z.date()`, no
+   * transform whose result it would reject.
+   */
   output?: TOutput;
   /** Flow-control limits, fixed or computed from each input. */
   flowControl?: FlowControl | ((input: SchemaOutput<TInput>) => FlowControl);
@@ -122,7 +129,11 @@ export interface JobDefinition<
     input: SchemaOutput<TInput>,
     ctx: JobContext,
   ): MaybePromise<TOutput extends Schema ? SchemaInput<TOutput> : TReturn>;
-  /** Runs once, after the attempt that succeeded (QStash success callback). */
+  /**
+   * Runs once, after the attempt that succeeded (QStash success callback). `output` comes back
+   * through QStash as JSON: with an `output` schema it is that schema's output type, else what
+   * `run` returned after a JSON round trip ({@link Jsonify}: a `Date` arrives as a string).
+   */
   onSuccess?(args: {
     input: SchemaOutput<TInput>;
     output: JobOutput<TReturn, TOutput>;
@@ -138,10 +149,14 @@ export interface JobDefinition<
 }
 
 /**
- * What `onSuccess` receives: the output schema's result when there is one, else what `run`
- * returned. It travels through QStash as JSON, so return JSON-friendly values.
+ * What `onSuccess` receives. The output reaches it through QStash as JSON, so without an
+ * output schema it is the JSON round trip of what `run` returned ({@link Jsonify}: dates as
+ * strings, no `undefined` properties or methods, `undefined` when `run` returned nothing);
+ * with one it is the schema's output, parsed from that JSON.
  */
-export type JobOutput<TReturn, TOutput> = TOutput extends Schema ? SchemaOutput<TOutput> : Awaited<TReturn>;
+export type JobOutput<TReturn, TOutput> = TOutput extends Schema
+  ? SchemaOutput<TOutput>
+  : JsonResult<Awaited<TReturn>>;
 
 /** A schedule after definition: id filled in, tz defaulted. */
 export interface JobSchedule {

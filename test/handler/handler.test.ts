@@ -1,5 +1,5 @@
 import { createHandler, createJobstash, defineJob } from "jobstash";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
 import { useWebCryptoForTests } from "../../src/handler/verify.js";
 import { BASE, createFixture } from "../helpers/fixture.js";
@@ -456,6 +456,87 @@ describe.each([
     it("an unknown callback marker is non-retryable", async () => {
       const response = await createFixture().handler(delivery(url("greet", "?callback=maybe"), payload({})));
       expect(response.status).toBe(489);
+    });
+  });
+
+  // The success callback hands onSuccess the job's response body, parsed: these follow one
+  // output from run, through the response, into the callback, as QStash carries it.
+  describe("the output's JSON trip to onSuccess", () => {
+    const AT = "2024-05-06T07:08:09.010Z";
+    const outputs: unknown[] = [];
+    const stamp = defineJob({
+      id: "stamp",
+      input: z.object({}),
+      run: () => ({ at: new Date(AT), note: undefined, tags: new Set(["a"]), list: [undefined, 1] }),
+      onSuccess({ output }) {
+        // What the types promise is what the test below sees at run time.
+        expectTypeOf(output).toEqualTypeOf<{
+          at: string;
+          tags: Record<string, never>;
+          list: (number | null)[];
+        }>();
+        outputs.push(output);
+      },
+    });
+    const coerced = defineJob({
+      id: "coerced",
+      input: z.object({}),
+      output: z.object({ at: z.coerce.date() }),
+      run: () => ({ at: new Date(AT) }),
+      onSuccess({ output }) {
+        expectTypeOf(output).toEqualTypeOf<{ at: Date }>();
+        outputs.push(output);
+      },
+    });
+    const big = defineJob({ id: "big", input: z.object({}), run: () => ({ count: 10n ** 20n }) });
+    const handler = createHandler(
+      createJobstash({
+        app: "trip",
+        jobs: [stamp, coerced, big],
+        baseUrl: BASE,
+        signingKeys: KEYS,
+        env: {},
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+      }),
+    );
+
+    /** Run the job, then post its response body back as QStash's success callback would. */
+    const roundTrip = async (id: string) => {
+      outputs.length = 0;
+      const response = await handler(delivery(url(id), {}));
+      expect(response.status).toBe(200);
+      const body = Buffer.from(await response.arrayBuffer()).toString("base64");
+      const callback = await handler(
+        delivery(url(id, "?callback=success"), {
+          status: 200,
+          body,
+          sourceMessageId: "msg_src",
+          sourceBody: Buffer.from("{}").toString("base64"),
+        }),
+      );
+      expect(callback.status).toBe(200);
+      expect(outputs).toHaveLength(1);
+      return outputs[0];
+    };
+
+    it("a Date returned by run reaches onSuccess as its ISO string, as Jsonify types it", async () => {
+      const output = await roundTrip("stamp");
+      expect(output).toStrictEqual({ at: AT, tags: {}, list: [null, 1] });
+    });
+
+    it("with an output schema onSuccess gets the schema's parse of the JSON: a coerced Date is a Date", async () => {
+      const output = (await roundTrip("coerced")) as { at: unknown };
+      expect(output.at).toBeInstanceOf(Date);
+      expect(output.at).toEqual(new Date(AT));
+    });
+
+    it("an output JSON cannot carry (a bigint) is non-retryable and says why", async () => {
+      const response = await handler(delivery(url("big"), {}));
+      expect(response.status).toBe(489);
+      expect(response.headers.get("upstash-nonretryable-error")).toBe("true");
+      const { error } = await json(response);
+      expect(error.code).toBe("INVALID_OUTPUT");
+      expect(error.message).toMatch(/^the output of job "big" cannot be sent as JSON: .*BigInt/);
     });
   });
 });
