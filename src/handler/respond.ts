@@ -76,7 +76,11 @@ function errorReply(
 
 /** 200 with the job's output as JSON, or an empty body when it returned nothing. */
 export function success(output: unknown): Reply {
-  return output === undefined ? { status: 200, headers: {}, body: null } : json(200, output);
+  // undefined for undefined, a function or a symbol: all arrive as nothing. Throws on a bigint.
+  const body = JSON.stringify(output);
+  return body === undefined
+    ? { status: 200, headers: {}, body: null }
+    : { status: 200, headers: { "Content-Type": "application/json" }, body };
 }
 
 /** A callback that needs no work (a failed attempt's success callback, a hook the job lacks). */

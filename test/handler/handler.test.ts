@@ -489,10 +489,19 @@ describe.each([
       },
     });
     const big = defineJob({ id: "big", input: z.object({}), run: () => ({ count: 10n ** 20n }) });
+    const fn = defineJob({
+      id: "fn",
+      input: z.object({}),
+      run: () => () => "a function",
+      onSuccess({ output }) {
+        expectTypeOf(output).toEqualTypeOf<undefined>();
+        outputs.push(output);
+      },
+    });
     const handler = createHandler(
       createJobstash({
         app: "trip",
-        jobs: [stamp, coerced, big],
+        jobs: [stamp, coerced, big, fn],
         baseUrl: BASE,
         signingKeys: KEYS,
         env: {},
@@ -528,6 +537,13 @@ describe.each([
       const output = (await roundTrip("coerced")) as { at: unknown };
       expect(output.at).toBeInstanceOf(Date);
       expect(output.at).toEqual(new Date(AT));
+    });
+
+    it("a function returned by run is sent as no body and reaches onSuccess as undefined", async () => {
+      const response = await handler(delivery(url("fn"), {}));
+      expect(response.headers.get("content-type")).toBeNull();
+      expect(await response.text()).toBe("");
+      expect(await roundTrip("fn")).toBeUndefined();
     });
 
     it("an output JSON cannot carry (a bigint) is non-retryable and says why", async () => {
