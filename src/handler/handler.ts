@@ -466,8 +466,17 @@ async function runCallback(base: Base, kind: "success" | "failure", body: Uint8A
 
   if (kind === "success") {
     let output = parseJson(responseBody, "the job's output");
-    if (job.output)
-      output = await validate(job.output, output, "INVALID_OUTPUT", `the output of job "${job.id}"`);
+    if (job.output) {
+      const result = await job.output["~standard"].validate(output);
+      if (result.issues) {
+        // The job did its work, so this is the app's schema, not the message: say so in the
+        // app's logs, and let the callback go to the DLQ to be retried once the schema is fixed.
+        const message = `onSuccess of job "${job.id}" cannot run: its output schema rejects the JSON the job returned; an output schema must accept the JSON form of its own output (z.coerce.date() instead of z.date(), no transform it cannot read back)`;
+        base.logger.warn(`jobstash ${job.id}: ${message}`);
+        throw nonRetryable("INVALID_OUTPUT", message, result.issues);
+      }
+      output = (result as StandardSchemaV1.SuccessResult<unknown>).value;
+    }
     await job.definition.onSuccess!({ input, output, ctx });
   } else {
     // Non-UTF-8 bytes become U+FFFD: error bodies are for reading, not for parsing.

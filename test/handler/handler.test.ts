@@ -488,6 +488,15 @@ describe.each([
         outputs.push(output);
       },
     });
+    const strict = defineJob({
+      id: "strict",
+      input: z.object({}),
+      output: z.object({ at: z.date() }),
+      run: () => ({ at: new Date(AT) }),
+      onSuccess: ({ output }) => {
+        outputs.push(output);
+      },
+    });
     const big = defineJob({ id: "big", input: z.object({}), run: () => ({ count: 10n ** 20n }) });
     const fn = defineJob({
       id: "fn",
@@ -501,13 +510,14 @@ describe.each([
     const handler = createHandler(
       createJobstash({
         app: "trip",
-        jobs: [stamp, coerced, big, fn],
+        jobs: [stamp, coerced, strict, big, fn],
         baseUrl: BASE,
         signingKeys: KEYS,
         env: {},
-        logger: { debug() {}, info() {}, warn() {}, error() {} },
+        logger: { debug() {}, info() {}, warn: (line: string) => warnings.push(line), error() {} },
       }),
     );
+    const warnings: string[] = [];
 
     /** Run the job, then post its response body back as QStash's success callback would. */
     const roundTrip = async (id: string) => {
@@ -537,6 +547,24 @@ describe.each([
       const output = (await roundTrip("coerced")) as { at: unknown };
       expect(output.at).toBeInstanceOf(Date);
       expect(output.at).toEqual(new Date(AT));
+    });
+
+    it("an output schema that rejects its own JSON (z.date()) keeps onSuccess's callback for the DLQ and says what to fix", async () => {
+      const response = await handler(delivery(url("strict"), {}));
+      expect(response.status).toBe(200);
+      const callback = await handler(
+        delivery(url("strict", "?callback=success"), {
+          status: 200,
+          body: Buffer.from(await response.arrayBuffer()).toString("base64"),
+          sourceMessageId: "msg_src",
+          sourceBody: Buffer.from("{}").toString("base64"),
+        }),
+      );
+      expect(callback.status).toBe(489);
+      const { error } = await json(callback);
+      expect(error).toMatchObject({ code: "INVALID_OUTPUT", issues: [{ path: "at" }] });
+      expect(error.message).toMatch(/z\.coerce\.date\(\)/);
+      expect(warnings).toEqual([expect.stringContaining('onSuccess of job "strict" cannot run')]);
     });
 
     it("a function returned by run is sent as no body and reaches onSuccess as undefined", async () => {
