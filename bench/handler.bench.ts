@@ -162,7 +162,7 @@ async function measureCpu(): Promise<{ name: string; us: number }[]> {
     { name: "official Receiver.verify", us: officialCost },
     { name: "jobstash handler, whole request*", us: handlerCost },
     { name: "official verify + parse + zod + Response*", us: officialFull },
-    { name: "  (* includes building the Request and reading it)", us: requestOnly },
+    { name: "  * of which building and reading the Request", us: requestOnly },
   ];
 }
 
