@@ -1,5 +1,7 @@
+import { once } from "node:events";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { connect } from "node:net";
 import { serve as honoNodeServe } from "@hono/node-server";
 import express5 from "express";
 import express4 from "express4";
@@ -9,6 +11,7 @@ import { serve as serveExpress } from "jobstash/express";
 import { serve as serveHono } from "jobstash/hono";
 import { describe, expect, it } from "vitest";
 import { BASE, createFixture } from "../helpers/fixture.js";
+import { waitFor } from "../helpers/process.js";
 import { sign } from "../helpers/sign.js";
 import { conformance, type Running } from "./conformance.js";
 
@@ -129,6 +132,40 @@ describe("the Node bridge's bodies, on Express 5", () => {
         expect(await response.json()).toEqual({ greeting: "hello Ada" });
       },
     ));
+
+  it("treats a client that leaves mid-body as a connection problem, not a failing job", async () => {
+    const { jobs, seen, logs } = createFixture();
+    const answered: number[] = [];
+    let entered = false;
+    const serveJobs = serveExpress(jobs);
+    const app = express5().use("/api/jobs", (req, res, next) => {
+      entered = true;
+      // The socket is gone, so the answer never reaches the wire: note what jobstash wrote.
+      const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+      res.end = ((...args: unknown[]) => {
+        answered.push(res.statusCode);
+        return end(...args);
+      }) as typeof res.end;
+      serveJobs(req, res, next);
+    });
+    const server = createServer(app);
+    await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+    try {
+      const socket = connect((server.address() as AddressInfo).port, "127.0.0.1");
+      await once(socket, "connect");
+      socket.write(
+        `POST /api/jobs/greet HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nUpstash-Signature: ${headers["upstash-signature"]}\r\n\r\n${body.slice(0, 4)}`,
+      );
+      await waitFor("the request to reach jobstash", async () => entered, 5_000);
+      socket.destroy();
+      await waitFor("jobstash to answer the dropped request", async () => answered.length === 1, 5_000);
+      expect(answered).toEqual([400]);
+      expect(seen.runs).toEqual([]);
+      expect(logs).toEqual([]);
+    } finally {
+      await close(server)();
+    }
+  });
 
   it("answers 413 to bodies over maxBodySize, declared or chunked", () =>
     withServer(

@@ -203,6 +203,30 @@ describe.each([
       expect(response.status).toBe(413);
       expect((await json(response)).error.message).toMatch(/maxBodySize/);
     });
+
+    it("a body the connection drops mid-way is a 400, not a job that threw", async () => {
+      const { handler, logs, seen } = createFixture();
+      const body = JSON.stringify({ name: "Ada" });
+      const dropped = new Request(url("greet"), {
+        method: "POST",
+        body: new ReadableStream({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode(body.slice(0, 4)));
+            controller.error(new Error("aborted"));
+          },
+        }),
+        headers: { "upstash-signature": sign({ url: url("greet"), body }) },
+        duplex: "half",
+      } as RequestInit);
+      const response = await handler(dropped);
+      expect(response.status).toBe(400);
+      expect((await json(response)).error).toMatchObject({
+        code: "UNREADABLE_BODY",
+        message: "the request body could not be read (aborted)",
+      });
+      expect(seen.runs).toEqual([]);
+      expect(logs).toEqual([]);
+    });
   });
 
   describe("signatures", () => {
