@@ -88,6 +88,7 @@ export function ignored(reason: string): Reply {
   return json(200, { ignored: reason });
 }
 
+/** The fetch handler's answer: a reply as a Web `Response`. */
 export function toResponse({ status, headers, body }: Reply): Response {
   return new Response(body, { status, headers });
 }
