@@ -44,25 +44,34 @@ class NodeDelivery implements DeliveryRequest {
     };
   }
 
+  /** What a body parser left: the exact bytes (express.raw()), or an error if it kept less. */
+  private parsed(): Uint8Array | ConfigError | undefined {
+    const { req } = this;
+    if (req.body instanceof Uint8Array) return req.body;
+    if (req.body !== undefined || req.readableEnded) return new ConfigError(PARSED);
+    return undefined;
+  }
+
   /** The body's bytes. The core only buffers bodies whose declared length it accepted. */
   arrayBuffer(): Promise<Uint8Array> {
     this.bodyUsed = true;
-    const { req } = this;
-    // express.raw() keeps the exact bytes; any other parser has lost them.
-    if (req.body instanceof Uint8Array) return Promise.resolve(req.body);
-    if (req.body !== undefined || req.readableEnded) return Promise.reject(new ConfigError(PARSED));
-    return readAll(req);
+    const parsed = this.parsed();
+    if (parsed instanceof ConfigError) return Promise.reject(parsed);
+    return parsed ? Promise.resolve(parsed) : readAll(this.req);
   }
 
   /** A body of unknown length (chunked), which the core reads while counting. */
   get body(): ReadableStream<Uint8Array> {
     this.bodyUsed = true;
-    const { req } = this;
-    if (req.body instanceof Uint8Array) return new Blob([req.body as BlobPart]).stream();
-    if (req.body !== undefined || req.readableEnded) {
-      return new ReadableStream({ start: (controller) => controller.error(new ConfigError(PARSED)) });
-    }
-    return Readable.toWeb(req) as ReadableStream<Uint8Array>;
+    const parsed = this.parsed();
+    if (!parsed) return Readable.toWeb(this.req) as ReadableStream<Uint8Array>;
+    return new ReadableStream({
+      start(controller) {
+        if (parsed instanceof ConfigError) return controller.error(parsed);
+        controller.enqueue(parsed);
+        controller.close();
+      },
+    });
   }
 }
 

@@ -105,7 +105,7 @@ describe("the Node bridge's bodies, on Express 5", () => {
     }
   }
 
-  it("verifies the exact bytes express.raw() kept", () =>
+  it("verifies the exact bytes express.raw() kept, declared or chunked", () =>
     withServer(
       (jobs) =>
         express5()
@@ -114,7 +114,14 @@ describe("the Node bridge's bodies, on Express 5", () => {
       async (url, app) => {
         const response = await fetch(url, { method: "POST", body, headers });
         expect(response.status).toBe(200);
-        expect((await app.seen()).runs).toHaveLength(1);
+        const streamed = await fetch(url, {
+          method: "POST",
+          body: chunked(body),
+          headers,
+          duplex: "half",
+        } as RequestInit);
+        expect(streamed.status).toBe(200);
+        expect((await app.seen()).runs).toHaveLength(2);
       },
     ));
 
