@@ -343,10 +343,12 @@ function intHeader(value: string | null | undefined): number | undefined {
   return value != null && value !== "" && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
+const noop = () => {};
+
 /** Abort the job's signal after its timeout; the returned function cancels the timer. */
 function armTimeout(job: AnyJob, abort: LazyAbort): () => void {
   const timeout = job.definition.timeout;
-  if (timeout === undefined) return () => {};
+  if (timeout === undefined) return noop;
   const ms = toMilliseconds(timeout);
   const controller = abort.controller;
   const timer = setTimeout(
