@@ -1,4 +1,5 @@
 import express from "express";
+import { InvalidPayloadError } from "jobstash";
 import { serve } from "jobstash/express";
 import { jobs } from "../shared/jobs.js";
 
@@ -8,9 +9,12 @@ export const app = express()
   .use(express.json())
   .post("/signup", async (req, res, next) => {
     try {
-      const messageId = await jobs.trigger("send-welcome", { email: req.body.email, name: req.body.name });
+      const messageId = await jobs.trigger("send-welcome", req.body);
       res.status(202).json({ messageId });
     } catch (error) {
-      next(error);
+      // trigger validates before it publishes: a bad input is the caller's mistake, not a 500.
+      if (error instanceof InvalidPayloadError)
+        res.status(400).json({ error: error.message, issues: error.issues });
+      else next(error);
     }
   });

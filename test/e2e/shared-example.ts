@@ -52,6 +52,16 @@ export function sharedExampleScenarios(
       return ((await response.json()) as { messageId: string }).messageId;
     }
 
+    it("refuses a signup whose input fails the job's schema with 400 and the issues", async () => {
+      const response = await fetch(example!.signupUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: "not an address", name: "Eve" }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ issues: [{ path: ["email"] }] });
+    });
+
     it("delivers a triggered job, verified, and its success callback reaches onSuccess", async () => {
       const messageId = await signup("ada@example.com", "Ada");
       await harness.until("onSuccess", line(/onSuccess: welcome mail for Ada delivered to ada@example.com/));

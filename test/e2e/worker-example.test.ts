@@ -129,6 +129,14 @@ describe("triggering from a worker without nodejs_compat (no process.env)", () =
     );
     const { logs } = await harness.client.logs({ filter: { messageId } });
     expect(logs.find((log) => log.state === "DELIVERED")?.url).toBe(`${base}/charge-card`);
+
+    // An order that fails the schema is refused before anything is published.
+    const refused = await fetch(`${origin}/orders`, {
+      method: "POST",
+      body: JSON.stringify({ orderId: "o-6" }),
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ issues: [{ path: ["cents"] }] });
   });
 
   it("a job triggers another with ctx.env, and that one is delivered", async () => {

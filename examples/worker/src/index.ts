@@ -3,6 +3,7 @@ import {
   defineJob,
   type EnvSource,
   type ExecutionContextLike,
+  InvalidPayloadError,
   NonRetryableError,
 } from "jobstash";
 import { serve } from "jobstash/workers";
@@ -64,8 +65,16 @@ export default {
     if (request.method === "POST" && new URL(request.url).pathname === "/orders") {
       // A Worker's settings are bindings that come with each request (process.env holds them
       // only with nodejs_compat), so trigger with them.
-      const messageId = await jobs.withEnv(env).trigger("charge-card", await request.json());
-      return Response.json({ messageId }, { status: 202 });
+      try {
+        const messageId = await jobs.withEnv(env).trigger("charge-card", await request.json());
+        return Response.json({ messageId }, { status: 202 });
+      } catch (error) {
+        // trigger validates before it publishes: a bad input is the caller's mistake, not a 500.
+        if (error instanceof InvalidPayloadError) {
+          return Response.json({ error: error.message, issues: error.issues }, { status: 400 });
+        }
+        throw error;
+      }
     }
     return receive(request, env, ctx);
   },

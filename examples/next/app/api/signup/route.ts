@@ -1,7 +1,15 @@
+import { InvalidPayloadError } from "jobstash";
 import { jobs } from "../../../../shared/jobs";
 
 export async function POST(request: Request) {
-  const { email, name } = (await request.json()) as { email: string; name: string };
-  const messageId = await jobs.trigger("send-welcome", { email, name });
-  return Response.json({ messageId }, { status: 202 });
+  try {
+    const messageId = await jobs.trigger("send-welcome", await request.json());
+    return Response.json({ messageId }, { status: 202 });
+  } catch (error) {
+    // trigger validates before it publishes: a bad input is the caller's mistake, not a 500.
+    if (error instanceof InvalidPayloadError) {
+      return Response.json({ error: error.message, issues: error.issues }, { status: 400 });
+    }
+    throw error;
+  }
 }
