@@ -47,11 +47,17 @@ const jobs: Record<
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
+class BadInput extends Error {
+  constructor(readonly issues: z.core.$ZodIssue[]) {
+    super("the input does not match the schema");
+  }
+}
+
 export async function trigger(env: Env, id: string, input: unknown): Promise<string> {
   const job = jobs[id];
   if (!job) throw new Error(`unknown job ${id}`);
   const parsed = z.safeParse(job.schema, input);
-  if (!parsed.success) throw new Error(z.prettifyError(parsed.error));
+  if (!parsed.success) throw new BadInput(parsed.error.issues);
   const url = `${env.JOBSTASH_BASE_URL}/${id}`;
   const client = new Client({ token: env.QSTASH_TOKEN, baseUrl: env.QSTASH_URL });
   const { messageId } = await client.publishJSON({
@@ -68,6 +74,15 @@ export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     if (request.method !== "POST") return json({ error: "method not allowed" }, 405);
     const url = new URL(request.url);
+    // The example's route that triggers a job with the request's bindings.
+    if (url.pathname === "/orders") {
+      try {
+        return json({ messageId: await trigger(env, "charge-card", await request.json()) }, 202);
+      } catch (error) {
+        if (error instanceof BadInput) return json({ error: error.message, issues: error.issues }, 400);
+        throw error;
+      }
+    }
     const id = url.pathname.split("/").pop() ?? "";
     const body = await request.text();
     const receiver = new Receiver({
