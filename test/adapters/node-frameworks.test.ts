@@ -92,6 +92,13 @@ describe("the Node bridge's bodies, on Express 5", () => {
       },
     });
 
+  /** The same signed delivery twice: with a declared length, and chunked. */
+  const declaredAndChunked = (url: string) =>
+    Promise.all([
+      fetch(url, { method: "POST", body, headers }),
+      fetch(url, { method: "POST", body: chunked(body), headers, duplex: "half" } as RequestInit),
+    ]);
+
   async function withServer(
     app: (jobs: AnyJobstash) => RequestListener,
     run: (url: string, app: Running) => Promise<void>,
@@ -112,15 +119,8 @@ describe("the Node bridge's bodies, on Express 5", () => {
           .use(express5.raw({ type: "*/*" }))
           .use("/api/jobs", serveExpress(jobs)),
       async (url, app) => {
-        const response = await fetch(url, { method: "POST", body, headers });
-        expect(response.status).toBe(200);
-        const streamed = await fetch(url, {
-          method: "POST",
-          body: chunked(body),
-          headers,
-          duplex: "half",
-        } as RequestInit);
-        expect(streamed.status).toBe(200);
+        const [declared, streamed] = await declaredAndChunked(url);
+        expect([declared.status, streamed.status]).toEqual([200, 200]);
         expect((await app.seen()).runs).toHaveLength(2);
       },
     ));
@@ -178,15 +178,8 @@ describe("the Node bridge's bodies, on Express 5", () => {
     withServer(
       (jobs) => express5().use("/api/jobs", serveExpress(jobs)),
       async (url, app) => {
-        const declared = await fetch(url, { method: "POST", body, headers });
-        expect(declared.status).toBe(413);
-        const streamed = await fetch(url, {
-          method: "POST",
-          body: chunked(body),
-          headers,
-          duplex: "half",
-        } as RequestInit);
-        expect(streamed.status).toBe(413);
+        const [declared, streamed] = await declaredAndChunked(url);
+        expect([declared.status, streamed.status]).toEqual([413, 413]);
         expect(await streamed.json()).toMatchObject({ error: { code: "PAYLOAD_TOO_LARGE" } });
         expect((await app.seen()).runs).toEqual([]);
       },
