@@ -1,10 +1,11 @@
 // Receiver benchmark (`npm run bench -- handler`): requests per second of a Hono server that
 // mounts jobstash's `createHandler`, side by side with a bare Hono endpoint (the ceiling: no
 // verification at all) and a Hono endpoint verifying with the official `Receiver` from
-// @upstash/qstash (what users would write by hand). Then the CPU cost of one verification
-// in-process, without HTTP.
+// @upstash/qstash (what users would write by hand), and the floor (bench/lib/floor.ts: only the
+// verification, inline), which shows what the targets ask of any verifying receiver. Then the
+// CPU cost of one verification in-process, without HTTP.
 //
-// The three servers live in this process; autocannon runs in a child process so the load
+// The four servers live in this process; autocannon runs in a child process so the load
 // generator does not share an event loop with the server under test (the machine has two
 // cores: one for each). Targets are measured interleaved over several rounds, and the ratios
 // are taken within each round before the median, so machine noise hits all three alike.
@@ -25,6 +26,7 @@ import { createHandler, createJobstash, defineJob } from "jobstash";
 import { z } from "zod";
 import { verifySignature } from "../src/handler/verify.js";
 import { KEYS } from "../test/helpers/sign.js";
+import { floorApp } from "./lib/floor.js";
 import {
   HarnessError,
   loadSettings,
@@ -52,7 +54,7 @@ const SIGNATURE = REQUEST.headers["upstash-signature"]!;
 
 const input = z.object({ n: z.number() });
 
-// --- the three servers ---------------------------------------------------------------------
+// --- the servers ---------------------------------------------------------------------
 
 function bareApp(): Hono {
   const app = new Hono();
@@ -173,6 +175,7 @@ async function main(): Promise<void> {
     { name: "bare", app: bareApp() },
     { name: "jobstash", app: jobstashApp() },
     { name: "official", app: officialApp() },
+    { name: "floor", app: floorApp() },
   ];
   const servers = await Promise.all(targets.map(async (t) => ({ ...t, ...(await listen(t.app)) })));
   try {
@@ -184,6 +187,9 @@ async function main(): Promise<void> {
     console.log();
     printRatio("jobstash / bare", ratio(measured, "jobstash", "bare"), TARGET_VS_BARE);
     printRatio("jobstash / official", ratio(measured, "jobstash", "official"), TARGET_VS_OFFICIAL);
+    // What the targets ask of any verifying receiver: the same ratios for the floor.
+    console.log(`  ${"floor / bare".padEnd(28)} ${ratio(measured, "floor", "bare").toFixed(2)}x`);
+    console.log(`  ${"floor / official".padEnd(28)} ${ratio(measured, "floor", "official").toFixed(2)}x`);
   } finally {
     await Promise.all(servers.map((s) => new Promise((resolve) => s.server.close(resolve))));
   }

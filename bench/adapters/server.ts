@@ -2,8 +2,7 @@
 // @hono/node-server replaces the global Request and Response with its lightweight classes
 // when it starts, so an Express server sharing its process would not run as in an Express
 // deployment. `node --import tsx bench/adapters/server.ts hono|express` prints the two
-// targets as one JSON line (Hono adds the floor, see floorRoute), then serves until stdin closes.
-import { createHmac, hash, timingSafeEqual } from "node:crypto";
+// targets as one JSON line (Hono adds the floor, see bench/lib/floor.ts), then serves until stdin closes.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve as listenHono } from "@hono/node-server";
@@ -14,33 +13,12 @@ import { serve as serveExpress } from "jobstash/express";
 import { serve as serveHono } from "jobstash/hono";
 import { z } from "zod";
 import { KEYS } from "../../test/helpers/sign.js";
+import { floorApp } from "../lib/floor.js";
 import { BASE_URL, JOB_ID } from "./constants.js";
 
 function benchJobs() {
   const job = defineJob({ id: JOB_ID, input: z.object({ n: z.number() }), run: () => ({ ok: true }) });
   return createJobstash({ app: "bench", jobs: [job], baseUrl: BASE_URL, signingKeys: KEYS, env: {} });
-}
-
-/**
- * The floor: the least any verifying receiver does, written inline with nothing else. HMAC
- * of the JWT with node:crypto, its claims decoded, the body's SHA-256 against them, the body
- * parsed and validated, `{ ok: true }` back. No expiry, issuer or URL checks, no second key,
- * no error mapping, so no real receiver can be this cheap; it shows how much of the gap to a
- * bare route is the verification itself.
- */
-function floorRoute() {
-  const schema = z.object({ n: z.number() });
-  return new Hono().post("/api/jobs/:id", async (c) => {
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    const [header, payload, signature] = (c.req.header("upstash-signature") ?? "").split(".");
-    const mac = createHmac("sha256", KEYS.current).update(`${header}.${payload}`).digest();
-    const given = Buffer.from(signature ?? "", "base64url");
-    if (given.length !== mac.length || !timingSafeEqual(mac, given)) return c.text("bad signature", 401);
-    const claims = JSON.parse(Buffer.from(payload ?? "", "base64url").toString());
-    if (hash("sha256", body, "base64url") !== claims.body.replace(/=+$/, "")) return c.text("bad body", 401);
-    schema.parse(JSON.parse(new TextDecoder().decode(body)));
-    return c.json({ ok: true });
-  });
 }
 
 function listenFetch(fetch: Hono["fetch"]): Promise<string> {
@@ -68,11 +46,7 @@ const frameworks = {
       return c.json({ ok: true });
     });
     const adapter = new Hono().route("/api/jobs", serveHono(benchJobs()));
-    return Promise.all([
-      listenFetch(bare.fetch),
-      listenFetch(adapter.fetch),
-      listenFetch(floorRoute().fetch),
-    ]);
+    return Promise.all([listenFetch(bare.fetch), listenFetch(adapter.fetch), listenFetch(floorApp().fetch)]);
   },
   async express() {
     const bare = express().post("/api/jobs/:id", express.raw({ type: "*/*" }), (_req, res) => {
