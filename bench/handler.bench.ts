@@ -8,7 +8,7 @@
 // The four servers live in this process; autocannon runs in a child process so the load
 // generator does not share an event loop with the server under test (the machine has two
 // cores: one for each). Targets are measured interleaved over several rounds, and the ratios
-// are taken within each round before the median, so machine noise hits all three alike.
+// are taken within each round before the median, so machine noise hits all of them alike.
 // The in-process part runs after the servers have started, so Request and Response there are
 // @hono/node-server's lightweight globals, as in a node-server deployment.
 //
