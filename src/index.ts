@@ -48,5 +48,6 @@ export {
   type JobstashWithEnv,
   type TriggerOptions,
 } from "./jobstash.js";
+export { PublishError } from "./publish.js";
 export type { Duration, DurationUnit } from "./util/duration.js";
 export type { Jsonify } from "./util/json.js";

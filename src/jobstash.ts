@@ -1,4 +1,3 @@
-import { Client } from "@upstash/qstash";
 import { type Config, type ConfigOptions, type EnvSource, resolveConfig } from "./config.js";
 import { ConfigError, type Fail, failIn, InvalidPayloadError } from "./errors.js";
 import { checkDeliveryOptions, checkFlowControl, jobDefaults, NAME_RULE } from "./job/define.js";
@@ -9,6 +8,7 @@ import {
   type QueueDeclaration,
 } from "./job/resources.js";
 import type { AnyJob, DeliveryOptions, FlowControl, JobInput, Logger } from "./job/types.js";
+import { type PublishMessage, publish, publishBatch } from "./publish.js";
 import { type Duration, toSeconds } from "./util/duration.js";
 
 /** Headers jobstash forwards with every message so the receiver knows what QStash does not send. */
@@ -89,7 +89,7 @@ export interface Jobstash<TJobs extends readonly AnyJob[] = readonly AnyJob[]>
    * `fetch(request, env)`, Hono's `c.env`, or `ctx.env` inside a job (`process.env` holds
    * them only with `nodejs_compat`). Settings resolve in the receiver's order: the
    * `createJobstash` options, then `env`, then the `env` option, then `process.env`.
-   * Cheap to call per request: it shares the registry's jobs and QStash clients.
+   * Cheap to call per request: it shares the registry's jobs.
    *
    * @example
    * // a Worker's fetch handler
@@ -148,15 +148,6 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
   }
   const resources = declaredResources(jobs.values(), options.queues, options.flowControls);
 
-  // One SDK client per QStash URL and token, made on first use.
-  const clients = new Map<string, Client>();
-  const clientFor = (config: Config): Client => {
-    const { url, token } = config.qstash();
-    const key = `${url}\n${token}`;
-    if (!clients.has(key)) clients.set(key, new Client({ baseUrl: url, token }));
-    return clients.get(key)!;
-  };
-
   const lookup = (id: string, where: string): AnyJob => {
     const job = jobs.get(id);
     if (!job) {
@@ -185,16 +176,12 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
     jobUrl(resolveConfig(options, bindings).baseUrl(), lookup(id, "url()").id);
 
   // The trigger side, resolving settings on each call with `bindings` (none for the registry
-  // itself). Only closures over the shared jobs and clients: cheap to make per request.
+  // itself). Only closures over the shared jobs: cheap to make per request.
   const view = (bindings: EnvSource | undefined): JobstashWithEnv<TJobs> => ({
     async trigger(id, input, call = {}) {
       const config = resolveConfig(options, bindings);
-      const { queueName, ...message } = await prepare(id, input, call, config, `trigger("${id}")`);
-      const client = clientFor(config);
-      const response = queueName
-        ? await client.queue({ queueName }).enqueueJSON(message)
-        : await client.publishJSON(message);
-      return (response as { messageId: string }).messageId;
+      const message = await prepare(id, input, call, config, `trigger("${id}")`);
+      return publish(config.qstash(), message);
     },
     async batch(items) {
       const config = resolveConfig(options, bindings);
@@ -204,11 +191,10 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
           prepare(item.id, item.input, item.options ?? {}, config, `batch[${index}] ("${item.id}")`),
         ),
       );
-      const client = clientFor(config);
+      const qstash = config.qstash();
       const ids: string[] = [];
       for (let start = 0; start < requests.length; start += BATCH_CHUNK) {
-        const responses = await client.batchJSON(requests.slice(start, start + BATCH_CHUNK));
-        for (const response of responses) ids.push((response as { messageId: string }).messageId);
+        ids.push(...(await publishBatch(qstash, requests.slice(start, start + BATCH_CHUNK))));
       }
       return ids;
     },
@@ -238,8 +224,8 @@ const seconds = (duration: Duration | undefined) =>
 
 /**
  * The QStash publish request for one trigger: the job's defaults, then the call's overrides.
- * Sync builds each schedule with it too, so a scheduled run carries what a trigger would.
- * Unset options stay `undefined`, which the SDK leaves out of the request.
+ * Sync builds each schedule with it too (through the SDK's schedules API), so a scheduled run
+ * carries what a trigger would. Unset options stay `undefined` and are left out of the request.
  * @internal
  */
 export function buildRequest(
@@ -279,10 +265,10 @@ export function buildRequest(
         parallelism: flowControl.parallelism,
         rate: flowControl.rate,
         period: seconds(flowControl.period),
-        // checkFlowControl made sure one limit is set; the SDK's type wants it spelled out.
+        // checkFlowControl made sure one limit is set; sync's SDK schedule type wants it spelled out.
       } as { key: string; parallelism: number }),
     callback: def.onSuccess && `${url}?callback=success`,
     failureCallback: def.onFailure && `${url}?callback=failure`,
     queueName: call.queue ?? def.queue,
-  };
+  } satisfies PublishMessage;
 }

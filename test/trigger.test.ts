@@ -210,7 +210,7 @@ describe("batch", () => {
 describe("withEnv", () => {
   afterEach(() => vi.unstubAllEnvs());
 
-  // Where a call's settings came from, as the SDK sent them.
+  // Where a call's settings came from, as trigger sent them.
   const sentWith = () =>
     qstash.requests.map((r) => [r.headers.authorization, r.path.replace(/^\/v2\/publish\//, "")]);
   const settings = (name: string) => ({

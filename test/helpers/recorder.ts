@@ -9,9 +9,9 @@ export interface Recorded {
 }
 
 /**
- * An HTTP endpoint that records what the official QStash SDK sends and answers with the
- * shapes the SDK parses. It checks the request side of trigger(); deliveries are checked
- * end to end against the dev server.
+ * An HTTP endpoint that records QStash publish requests (trigger's, and the official SDK's
+ * they are compared with) and answers with the shapes QStash returns. It checks the request
+ * side of trigger(); deliveries are checked end to end against the dev server.
  */
 export async function startRecorder() {
   const requests: Recorded[] = [];
