@@ -1,8 +1,8 @@
 import { Client } from "@upstash/qstash";
 import { PublishError } from "jobstash";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type PublishMessage, publish, publishBatch } from "../src/publish.js";
-import { type Recorded, startRecorder } from "./helpers/recorder.js";
+import { type Recorded, recorderForFile } from "./helpers/recorder.js";
 
 /**
  * jobstash publishes with fetch instead of the SDK's Client (src/publish.ts). The official
@@ -10,14 +10,7 @@ import { type Recorded, startRecorder } from "./helpers/recorder.js";
  * the same (method, path, body, every header but the SDK's telemetry and fetch's own).
  */
 
-let qstash: Awaited<ReturnType<typeof startRecorder>>;
-beforeAll(async () => {
-  qstash = await startRecorder();
-});
-afterAll(() => qstash.close());
-beforeEach(() => {
-  qstash.requests.length = 0;
-});
+const qstash = recorderForFile();
 
 const token = "parity-token";
 const target = () => ({ url: qstash.url, token });

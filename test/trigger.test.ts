@@ -1,18 +1,11 @@
 import { ConfigError, createHandler, createJobstash, defineJob, InvalidPayloadError } from "jobstash";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { KEYS } from "./helpers/keys.js";
-import { startRecorder } from "./helpers/recorder.js";
+import { recorderForFile } from "./helpers/recorder.js";
 import { delivery } from "./helpers/sign.js";
 
-let qstash: Awaited<ReturnType<typeof startRecorder>>;
-beforeAll(async () => {
-  qstash = await startRecorder();
-});
-afterAll(() => qstash.close());
-beforeEach(() => {
-  qstash.requests.length = 0;
-});
+const qstash = recorderForFile();
 
 const BASE = "https://app.example.com/api/jobs";
 

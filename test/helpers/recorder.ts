@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 
 export interface Recorded {
   method: string;
@@ -36,4 +37,17 @@ export async function startRecorder() {
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A recorder for one test file: started before its tests, emptied before each, closed after. */
+export function recorderForFile(): Awaited<ReturnType<typeof startRecorder>> {
+  const recorder = {} as Awaited<ReturnType<typeof startRecorder>>;
+  beforeAll(async () => {
+    Object.assign(recorder, await startRecorder());
+  });
+  beforeEach(() => {
+    recorder.requests.length = 0;
+  });
+  afterAll(() => recorder.close());
+  return recorder;
 }
