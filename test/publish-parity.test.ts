@@ -1,5 +1,6 @@
 import { Client } from "@upstash/qstash";
 import { PublishError } from "jobstash";
+import { createDevServer, DEV_USERS } from "jobstash/dev-server";
 import { describe, expect, it } from "vitest";
 import { type PublishMessage, publish, publishBatch } from "../src/publish.js";
 import { type Recorded, recorderForFile } from "./helpers/recorder.js";
@@ -149,6 +150,20 @@ describe("publish failures", () => {
       await limited.close();
     } finally {
       await qstash.close();
+    }
+  });
+
+  it("the jobstash dev server's refusal reaches the caller as a PublishError", async () => {
+    const server = createDevServer();
+    try {
+      const { url } = await server.listen({ port: 0 });
+      const error = await publish({ url, token: "not-a-token" }, message).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PublishError);
+      expect((error as PublishError).status).toBe(401);
+      const id = await publish({ url, token: DEV_USERS.defaultUser.token }, message);
+      expect(id).toMatch(/^msg_/);
+    } finally {
+      await server.close();
     }
   });
 
