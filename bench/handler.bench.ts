@@ -177,7 +177,10 @@ async function main(): Promise<void> {
     { name: "official", app: officialApp() },
     { name: "floor", app: floorApp() },
   ];
-  const servers = await Promise.all(targets.map(async (t) => ({ ...t, ...(await listen(t.app)) })));
+  // The servers share this process, which is otherwise idle while autocannon (a child) runs.
+  const servers = await Promise.all(
+    targets.map(async (t) => ({ ...t, pid: process.pid, ...(await listen(t.app)) })),
+  );
   try {
     console.log(
       `node ${process.version}; ${SETTINGS.connections} connections, ${SETTINGS.warmup}s warm-up + ${SETTINGS.duration}s per target, ${SETTINGS.rounds} interleaved rounds`,

@@ -2,6 +2,7 @@
 // generator never shares an event loop with a server under test), a probe that fails fast on
 // a broken target, interleaved rounds, medians and per-round ratios.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { KEYS, sign } from "../../test/helpers/sign.js";
 
@@ -126,12 +127,33 @@ export const median = (values: number[]): number => {
 export interface Target {
   name: string;
   url: string;
+  /** The process serving it, whose CPU time is charged to it while it is measured. */
+  pid?: number;
 }
 
-/** Requests/s and p99 latency per target, one entry per round. */
+/** Requests/s, p99 latency and server CPU per request (us) per target, one entry per round. */
 export interface Measurements {
   rps: Record<string, number[]>;
   p99: Record<string, number[]>;
+  cpu: Record<string, number[]>;
+}
+
+// USER_HZ, the unit of /proc/<pid>/stat's times; 100 on every Linux architecture Node runs on.
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU seconds (user + system, all threads) a process has used, from /proc; undefined where
+ * there is no /proc (macOS), so the column is left out there instead of guessed.
+ */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the parenthesised command name, which may itself hold spaces.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -147,6 +169,7 @@ export async function measureInterleaved(
   for (const t of targets) await probe(t.name, t.url, request);
   const rps: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
   const p99: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
   const options = { connections: settings.connections };
   for (let round = 1; round <= settings.rounds; round++) {
     const line: string[] = [];
@@ -157,15 +180,21 @@ export async function measureInterleaved(
           await autocannon(t.url, request, { ...options, seconds: settings.warmup }),
         );
       }
+      // Targets are measured one at a time, so the server process's CPU in this window is this
+      // target's (its siblings in the same process are idle).
+      const before = cpuSeconds(t.pid);
       const result = await autocannon(t.url, request, { ...options, seconds: settings.duration });
+      const after = cpuSeconds(t.pid);
       checkAll2xx(t.name, result);
       rps[t.name]!.push(result.requests.average);
       p99[t.name]!.push(result.latency.p99);
+      if (before !== undefined && after !== undefined)
+        cpu[t.name]!.push(((after - before) / result.requests.total) * 1e6);
       line.push(`${t.name} ${Math.round(result.requests.average)}`);
     }
     console.log(`round ${round}: ${line.join(", ")} req/s`);
   }
-  return { rps, p99 };
+  return { rps, p99, cpu };
 }
 
 /** The median over rounds of `a / b` taken within each round. */
@@ -173,16 +202,23 @@ export function ratio(m: Measurements, a: string, b: string): number {
   return median(m.rps[a]!.map((value, round) => value / m.rps[b]![round]!));
 }
 
-/** Median, best and p99 per target. */
+/**
+ * Median, best and p99 per target, and the server's CPU per request where it was measured
+ * (microseconds, all its threads, user and kernel; the kernel part includes loopback delivery).
+ */
 export function printTable(m: Measurements, names: string[] = Object.keys(m.rps)): void {
   const width = Math.max(20, ...names.map((n) => n.length));
-  console.log(`\nmedian of rounds${" ".repeat(width - 11)}req/s    best   p99 ms`);
+  const withCpu = names.some((n) => m.cpu[n]?.length);
+  console.log(
+    `\nmedian of rounds${" ".repeat(width - 11)}req/s    best   p99 ms${withCpu ? "  server CPU us/req" : ""}`,
+  );
   for (const name of names) {
     const values = m.rps[name]!;
+    const cpu = m.cpu[name]?.length ? median(m.cpu[name]!).toFixed(1).padStart(18) : "";
     console.log(
       `  ${name.padEnd(width)} ${String(Math.round(median(values))).padStart(7)} ${String(
         Math.round(Math.max(...values)),
-      ).padStart(7)} ${String(median(m.p99[name]!)).padStart(8)}`,
+      ).padStart(7)} ${String(median(m.p99[name]!)).padStart(8)}${cpu}`,
     );
   }
 }

@@ -61,6 +61,7 @@ export function background(
   child.stdout?.on("data", (chunk) => (output += chunk));
   child.stderr?.on("data", (chunk) => (output += chunk));
   return {
+    pid: child.pid,
     output: () => output,
     stop: () =>
       new Promise<void>((resolve) => {
