@@ -143,8 +143,9 @@ async function startNext(): Promise<Running> {
 
 /**
  * Server CPU per request each target adds to its bare route, in microseconds (medians over
- * rounds). In a closed loop on a small machine, throughput falls faster than this grows: a
- * slower server also waits more on wake-ups, which the busy-wait reference makes visible.
+ * rounds). It exceeds the same work timed in a loop: a slower server pays more per request
+ * in wake-ups and event-loop turns, and runs it with colder caches. The busy-wait reference
+ * shows by how much for a known amount of work.
  */
 function cpuAdded(measured: Measurements, framework: string): string | undefined {
   const cpu = (name: string) => (measured.cpu[name]?.length ? median(measured.cpu[name]!) : undefined);
