@@ -47,7 +47,7 @@ for (let i = 0; i < 3; i++) globalThis.gc?.();
 const m = process.memoryUsage();
 console.log(
   JSON.stringify({
-    pending: server.engine.pendingCount(),
+    pending: server.pendingCount(),
     seconds,
     rss: m.rss,
     rssBefore: before,

@@ -1,13 +1,15 @@
 import type { Hono } from "hono";
 import { type Clock, RealClock, VirtualClock } from "./engine/clock.js";
-import { Engine, type LifecycleEvent } from "./engine/engine.js";
+import { Engine } from "./engine/engine.js";
+import type { LifecycleEvent } from "./engine/logs.js";
 import { DEFAULT_DEV_USER, DEV_USERS, type DevUser } from "./engine/users.js";
 import { type ListeningServer, listenApp } from "./node.js";
 import { createApp } from "./routes/app.js";
 
-export { bodyHash, signDelivery } from "./engine/signing.js";
+// What users need: the server, its clocks, the dev users' credentials and the event type of
+// the `logger` option. The engine's parts are internal; they change without notice.
 export type { Clock, DevUser, LifecycleEvent, ListeningServer };
-export { DEFAULT_DEV_USER, DEV_USERS, Engine, RealClock, VirtualClock };
+export { DEFAULT_DEV_USER, DEV_USERS, RealClock, VirtualClock };
 
 /** Options of {@link createDevServer}. */
 export interface CreateDevServerOptions {
@@ -66,8 +68,18 @@ export interface CreateDevServerOptions {
 export interface DevServer {
   /** The Hono app: `app.request("/v2/...")` works in-process, with no port. */
   app: Hono;
-  /** Time, storage, scheduling and delivery. */
-  engine: Engine;
+  /**
+   * Resolves once every accepted message (callbacks included) is delivered, failed or
+   * cancelled. With the real clock this waits out delays and retry backoff, so pair it with
+   * `retryScale` in end-to-end tests; with a {@link VirtualClock}, advance the clock.
+   *
+   * @example
+   * await client.publishJSON({ url, body });
+   * await server.drained();
+   */
+  drained(): Promise<void>;
+  /** Messages accepted and not yet delivered, failed or cancelled, across users. */
+  pendingCount(): number;
   /** Binds a real port (default 0 = a free one) on 127.0.0.1 unless `hostname` says otherwise. */
   listen(opts?: { port?: number; hostname?: string }): Promise<ListeningServer>;
   /** Stops the engine's timers and closes every listener opened by `listen`. */
@@ -103,7 +115,8 @@ export function createDevServer(options: CreateDevServerOptions = {}): DevServer
   const listeners = new Set<ListeningServer>();
   return {
     app,
-    engine,
+    drained: () => engine.drained(),
+    pendingCount: () => engine.pendingCount(),
     async listen(opts = {}) {
       const l = await listenApp(app, opts);
       listeners.add(l);

@@ -1,7 +1,8 @@
 import http from "node:http";
 import https from "node:https";
 
-export interface DeliveryRequest {
+/** One attempt as it goes out: what a {@link Sender} sends. */
+export interface OutgoingRequest {
   url: string;
   method: string;
   headers: Record<string, string>;
@@ -9,12 +10,19 @@ export interface DeliveryRequest {
   timeoutMs: number;
 }
 
+/** What came back: a response (any status), or why there was none. */
 export type DeliveryResult =
   | { ok: true; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
   | { ok: false; error: string };
 
 /** Response bodies past this are cut: they only feed logs, callbacks and the DLQ. */
 const MAX_RESPONSE_BYTES = 1 << 20;
+
+/** Sends attempts; the engine does not care how (the harness hands them to a handler in process). */
+export interface Sender {
+  send(request: OutgoingRequest): Promise<DeliveryResult>;
+  close(): void;
+}
 
 /**
  * Sends deliveries over keep-alive agents. A fetch per message tops out far lower on Node
@@ -32,7 +40,7 @@ interface Pending {
   abort: () => void;
 }
 
-export class Deliverer {
+export class Deliverer implements Sender {
   readonly #http: http.Agent;
   readonly #https: https.Agent;
   /** Parsed destinations: a handful of URLs take nearly all deliveries. */
@@ -77,7 +85,7 @@ export class Deliverer {
     }
   }
 
-  send(req: DeliveryRequest): Promise<DeliveryResult> {
+  send(req: OutgoingRequest): Promise<DeliveryResult> {
     return new Promise((resolve) => {
       const target = this.#target(req.url);
       if (!target) {
