@@ -1,14 +1,15 @@
 import type { Hono } from "hono";
 import { type Clock, RealClock, VirtualClock } from "./engine/clock.js";
-import { Engine } from "./engine/engine.js";
+import { Engine, type RestoreSummary } from "./engine/engine.js";
 import type { LifecycleEvent } from "./engine/logs.js";
+import { DurableStore } from "./engine/store/durable.js";
 import { DEFAULT_DEV_USER, DEV_USERS, type DevUser } from "./engine/users.js";
 import { type ListeningServer, listenApp } from "./node.js";
 import { createApp } from "./routes/app.js";
 
 // What users need: the server, its clocks, the dev users' credentials and the event type of
 // the `logger` option. The engine's parts are internal; they change without notice.
-export type { Clock, DevUser, LifecycleEvent, ListeningServer };
+export type { Clock, DevUser, LifecycleEvent, ListeningServer, RestoreSummary };
 export { DEFAULT_DEV_USER, DEV_USERS, RealClock, VirtualClock };
 
 /** Options of {@link createDevServer}. */
@@ -62,6 +63,19 @@ export interface CreateDevServerOptions {
    * @default the four QStash dev users ({@link DEV_USERS})
    */
   users?: readonly DevUser[];
+  /**
+   * Keep the state in this directory (created when missing), so a restart, or a crash, loses
+   * nothing the API acknowledged: every request that changes state is answered only once its
+   * change is synced to disk. Without it, state lives in memory. One server per directory.
+   * @default undefined (memory only)
+   */
+  dataDir?: string;
+  /**
+   * Where notices about the data directory go (a torn tail recovered, a disk that cannot be
+   * written).
+   * @default console.warn
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** A local QStash-compatible server. */
@@ -80,9 +94,11 @@ export interface DevServer {
   drained(): Promise<void>;
   /** Messages accepted and not yet delivered, failed or cancelled, across users. */
   pendingCount(): number;
+  /** What a restart found in `dataDir`; undefined in memory. */
+  readonly restored: RestoreSummary | undefined;
   /** Binds a real port (default 0 = a free one) on 127.0.0.1 unless `hostname` says otherwise. */
   listen(opts?: { port?: number; hostname?: string }): Promise<ListeningServer>;
-  /** Stops the engine's timers and closes every listener opened by `listen`. */
+  /** Stops the engine's timers, closes every listener opened by `listen`, and syncs `dataDir`. */
   close(): Promise<void>;
 }
 
@@ -99,6 +115,9 @@ export interface DevServer {
  */
 export function createDevServer(options: CreateDevServerOptions = {}): DevServer {
   const clock = options.clock ?? new RealClock();
+  const store = options.dataDir
+    ? DurableStore.open({ dir: options.dataDir, warn: options.onWarning ?? ((line) => console.warn(line)) })
+    : undefined;
   const timeoutMs = options.timeoutMs ?? 900_000;
   const engine = new Engine({
     clock,
@@ -109,14 +128,27 @@ export function createDevServer(options: CreateDevServerOptions = {}): DevServer
     maxLogsPerUser: options.maxLogsPerUser ?? 10_000,
     dedupWindowMs: options.dedupWindowMs ?? 600_000,
     logger: options.logger,
+    store,
   });
+  let restored: RestoreSummary | undefined;
+  try {
+    restored = engine.restore();
+  } catch (error) {
+    void engine.close();
+    throw error;
+  }
   const detach = clock instanceof VirtualClock ? clock.onSettle(() => engine.idle()) : undefined;
-  const app = createApp({ engine, maxBodySize: options.maxBodySize ?? 10 * 1024 * 1024 });
+  const app = createApp({
+    engine,
+    maxBodySize: options.maxBodySize ?? 10 * 1024 * 1024,
+    durable: store !== undefined,
+  });
   const listeners = new Set<ListeningServer>();
   return {
     app,
     drained: () => engine.drained(),
     pendingCount: () => engine.pendingCount(),
+    restored,
     async listen(opts = {}) {
       const l = await listenApp(app, opts);
       listeners.add(l);
@@ -129,10 +161,10 @@ export function createDevServer(options: CreateDevServerOptions = {}): DevServer
       };
     },
     async close() {
-      engine.close();
       detach?.();
       await Promise.all([...listeners].map((l) => l.close()));
       listeners.clear();
+      await engine.close();
     },
   };
 }

@@ -46,6 +46,11 @@ export class Accept {
     this.#core = core;
   }
 
+  /** After a restart: new messages come after every recovered one. */
+  resumeAfter(order: number): void {
+    this.#idCounter = Math.max(this.#idCounter, order + 1);
+  }
+
   /**
    * Validates a publish and returns a commit function, so a batch can check every item before
    * accepting any of them.
@@ -185,8 +190,9 @@ export class Accept {
         for (const [k, v] of user.dedup) if (v.expires <= now) user.dedup.delete(k);
       }
     }
+    const order = this.#idCounter++;
     const msg = new Message(
-      `msg_${randomId(14)}${(this.#idCounter++).toString(36)}`,
+      `msg_${randomId(14)}${order.toString(36)}`,
       user,
       this.#intern(ep.url),
       cfg,
@@ -195,6 +201,7 @@ export class Accept {
       cfg.notBefore ?? now + (cfg.delayMs ?? 0),
       this.#intern(origin.callerIp),
     );
+    msg.order = order;
     msg.topicName = origin.topicName;
     msg.endpointName = ep.name;
     msg.scheduleId = origin.scheduleId;
@@ -202,7 +209,10 @@ export class Accept {
       msg.parent = origin.parent;
       origin.parent.pendingChildren++;
     }
-    if (key) user.dedup.set(key, { messageId: msg.id, expires: now + this.#core.options.dedupWindowMs });
+    if (key) {
+      user.dedup.set(key, { messageId: msg.id, expires: now + this.#core.options.dedupWindowMs });
+      this.#core.store.touched(user, "dedup", key);
+    }
     const { dispatch } = this.#core;
     if (origin.queueName) msg.queue = dispatch.queueFor(user, origin.queueName, now);
     if (cfg.flowControl) msg.flow = dispatch.flowFor(user, cfg.flowControl);

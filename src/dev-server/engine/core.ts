@@ -7,6 +7,7 @@ import type { Dispatch } from "./dispatch.js";
 import type { Dlq } from "./dlq.js";
 import type { EventLog, LifecycleEvent } from "./logs.js";
 import type { Message } from "./model.js";
+import type { Store } from "./store/store.js";
 import type { Timers } from "./timers.js";
 import type { Transitions } from "./transitions.js";
 import type { DevUser } from "./users.js";
@@ -22,6 +23,8 @@ export interface EngineOptions {
   logger?: (event: LifecycleEvent) => void;
   /** How attempts go out. @default keep-alive `node:http` agents */
   sender?: Sender;
+  /** Where state is kept. @default memory only */
+  store?: Store;
 }
 
 /**
@@ -39,6 +42,7 @@ export interface Core {
   readonly transitions: Transitions;
   readonly dlq: Dlq;
   readonly schedules: Schedules;
+  readonly store: Store;
   /** Sends one attempt of a message. */
   attempt(msg: Message): Promise<DeliveryResult>;
   /** A message reached a final state (the facade's `drained()` listens). */

@@ -29,6 +29,7 @@ export class Dispatch {
       const msg = q.pending.shift()!;
       q.active++;
       msg.holdsQueueSlot = true;
+      this.#core.store.changed(msg);
       this.gate(msg);
     }
   }
@@ -106,10 +107,14 @@ export class Dispatch {
       fk.periodStart = this.#core.clock.now();
       user.flow.set(cfg.key, fk);
     }
+    const { parallelism, rate, period } = fk;
     if (!fk.pinnedParallelism) fk.parallelism = cfg.parallelism;
     if (!fk.pinnedRate) {
       fk.rate = cfg.rate;
       fk.period = cfg.period ?? 1;
+    }
+    if (fk.parallelism !== parallelism || fk.rate !== rate || fk.period !== period) {
+      this.#core.store.touched(user, "flow", fk.key);
     }
     return fk;
   }
@@ -120,6 +125,7 @@ export class Dispatch {
     if (!q) {
       q = new Queue(name, 1, false, now, now);
       user.queues.set(name, q);
+      this.#core.store.touched(user, "queue", name);
     }
     return q;
   }

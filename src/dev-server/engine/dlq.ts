@@ -21,6 +21,7 @@ export class Dlq {
     const time = this.#core.clock.now();
     const dlqId = `${time}-${msg.user.dlqSeq++}`;
     msg.user.dlq.set(dlqId, { dlqId, msg, time, outcome });
+    this.#core.store.touched(msg.user, "dlq", dlqId);
     return dlqId;
   }
 
@@ -65,7 +66,12 @@ export class Dlq {
 
   delete(user: UserState, entries: DlqEntry[]): number {
     let n = 0;
-    for (const e of entries) if (user.dlq.delete(e.dlqId)) n++;
+    for (const e of entries) {
+      if (user.dlq.delete(e.dlqId)) {
+        this.#core.store.touched(user, "dlq", e.dlqId);
+        n++;
+      }
+    }
     return n;
   }
 
@@ -102,6 +108,7 @@ export class Dlq {
         dedupPrefix: "",
       });
       user.dlq.delete(e.dlqId);
+      this.#core.store.touched(user, "dlq", e.dlqId);
       out.push({ messageId: r.messageId });
     }
     return out;

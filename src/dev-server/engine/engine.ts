@@ -11,10 +11,23 @@ import { Deliverer } from "./delivery.js";
 import { Dispatch } from "./dispatch.js";
 import { Dlq } from "./dlq.js";
 import { EventLog } from "./logs.js";
+import { memoryStore } from "./store/store.js";
 import { type Due, Timers } from "./timers.js";
 import { Transitions } from "./transitions.js";
 
 export type { EngineOptions } from "./core.js";
+
+/** What a restart found in the data directory. */
+export interface RestoreSummary {
+  /** Messages not yet delivered, failed or cancelled, resumed. */
+  messages: number;
+  /** Of those, attempts that were in flight when the server stopped, made again. */
+  inFlight: number;
+  schedules: number;
+  /** Cron ticks that fell while the server was down (skipped). */
+  missedTicks: number;
+  dlq: number;
+}
 
 /**
  * The local QStash: time, state, scheduling and delivery, with no HTTP in it. A facade over
@@ -44,7 +57,8 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     const sender = options.sender ?? new Deliverer();
-    const core = { clock: options.clock, options } as { -readonly [K in keyof Core]: Core[K] };
+    const store = options.store ?? memoryStore;
+    const core = { clock: options.clock, options, store } as { -readonly [K in keyof Core]: Core[K] };
     core.timers = new Timers(options.clock, (item) => this.#fire(item));
     core.events = new EventLog(core);
     core.accept = new Accept(core);
@@ -57,7 +71,7 @@ export class Engine {
     this.#core = core;
     this.#timers = core.timers;
     this.#sender = sender;
-    this.users = new Users(options.users);
+    this.users = new Users(options.users, store);
     this.accept = core.accept;
     this.messages = new Messages(core);
     this.dlq = core.dlq;
@@ -91,6 +105,44 @@ export class Engine {
     }
   }
 
+  /**
+   * Picks up the state the store holds (a data directory), once, before serving: live messages
+   * resume (see `transitions.resumed`), schedules go on from their next tick.
+   */
+  restore(): RestoreSummary | undefined {
+    const { accept, dispatch, options, store, transitions } = this.#core;
+    const loaded = store.load(this.users.all(), options.maxLogsPerUser);
+    if (!loaded) return undefined;
+    accept.resumeAfter(loaded.maxOrder);
+    for (const holder of loaded.slotHolders) if (holder.queue) holder.queue.active++;
+    let inFlight = 0;
+    for (const msg of loaded.live) {
+      if (msg.phase === "active") inFlight++;
+      transitions.resumed(msg);
+    }
+    const summary: RestoreSummary = {
+      messages: loaded.live.length,
+      inFlight,
+      schedules: 0,
+      missedTicks: 0,
+      dlq: 0,
+    };
+    for (const user of this.users.all()) {
+      for (const q of user.queues.values()) dispatch.pumpQueue(q);
+      for (const s of user.schedules.values()) {
+        summary.schedules++;
+        summary.missedTicks += this.schedules.resume(s);
+      }
+      summary.dlq += user.dlq.size;
+    }
+    return summary;
+  }
+
+  /** Resolves once everything changed so far is durable (undefined in memory, where nothing is). */
+  commit(): Promise<void> | undefined {
+    return this.#core.store.commit();
+  }
+
   /** Resolves when no delivery is in flight (the virtual clock waits for this between steps). */
   idle(): Promise<void> {
     return this.#timers.idle();
@@ -112,9 +164,10 @@ export class Engine {
     return n;
   }
 
-  /** Stops timers and closes idle sockets; accepted messages stay in memory. */
-  close(): void {
+  /** Stops timers and closes idle sockets, then writes what is left to the store. */
+  async close(): Promise<void> {
     this.#timers.close();
     this.#sender.close();
+    await this.#core.store.close();
   }
 }

@@ -37,6 +37,7 @@ export class EventLog {
     const user = msg.user;
     const entry: LogEntry = { seq: user.logSeq++, time: clock.now(), state, msg, ...extra };
     user.logs.push(entry);
+    this.#core.store.logged(entry);
     // Trimmed in steps of a quarter, not per entry: a splice per event would be O(n) each.
     if (user.logs.length > options.maxLogsPerUser * 1.25) {
       user.logs.splice(0, user.logs.length - options.maxLogsPerUser);

@@ -33,6 +33,8 @@ export class Message implements Timed {
   seq = 0;
   heapIndex = -1;
   phase: Phase = "delayed";
+  /** Acceptance order across the server: a queue's FIFO order, kept across restarts. */
+  order = 0;
   retried = 0;
   cancelRequested = false;
   holdsQueueSlot = false;
@@ -41,7 +43,6 @@ export class Message implements Timed {
   flow: FlowKey | undefined = undefined;
   queue: Queue | undefined = undefined;
   parent: Message | undefined = undefined;
-  last: AttemptOutcome | undefined = undefined;
   topicName: string | undefined = undefined;
   endpointName: string | undefined = undefined;
   scheduleId: string | undefined = undefined;

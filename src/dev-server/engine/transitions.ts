@@ -49,6 +49,7 @@ export class Transitions {
   accepted(msg: Message): void {
     const { clock, events, timers } = this.#core;
     msg.user.messages.set(msg.id, msg);
+    this.#core.store.created(msg);
     events.append(msg, "CREATED");
     if (msg.notBefore > clock.now()) {
       msg.phase = "delayed";
@@ -56,15 +57,36 @@ export class Transitions {
     } else this.released(msg);
   }
 
+  /**
+   * After a restart, a live message picks up where the data directory left it. Delays and
+   * retries keep their times (one that came due while the server was down fires at once); a
+   * message whose attempt was in flight when the server stopped is attempted again: its answer
+   * was lost, and QStash delivers at least once.
+   */
+  resumed(msg: Message): void {
+    const { dispatch, store, timers } = this.#core;
+    if (msg.holdsQueueSlot && msg.queue) msg.queue.active++;
+    if (msg.phase === "delayed") timers.schedule(msg, msg.notBefore);
+    else if (msg.phase === "retry") timers.schedule(msg, msg.at);
+    else {
+      msg.phase = "waiting";
+      store.changed(msg);
+      if (msg.queue && !msg.holdsQueueSlot) msg.queue.pending.push(msg);
+      else dispatch.gate(msg);
+    }
+  }
+
   /** Its not-before time has come: it lines up in its queue or at flow control. */
   released(msg: Message): void {
     msg.phase = "waiting";
+    this.#core.store.changed(msg);
     this.#core.dispatch.enqueue(msg);
   }
 
   /** Its retry time has come: back through flow control (the queue slot is still held). */
   retryDue(msg: Message): void {
     msg.phase = "waiting";
+    this.#core.store.changed(msg);
     this.#core.dispatch.gate(msg);
   }
 
@@ -72,6 +94,7 @@ export class Transitions {
   attempted(msg: Message): void {
     const { events, timers } = this.#core;
     msg.phase = "active";
+    this.#core.store.changed(msg);
     events.append(msg, "ACTIVE");
     const p = this.#core
       .attempt(msg)
@@ -85,7 +108,6 @@ export class Transitions {
     const outcome: AttemptOutcome = result.ok
       ? { status: result.status, headers: result.headers, body: result.body }
       : { error: result.error };
-    msg.last = outcome;
     if (msg.phase === "done") return;
     const v = verdict(msg, result);
     if (msg.cancelRequested) this.cancelled(msg);
@@ -120,6 +142,7 @@ export class Transitions {
     this.#callback(msg, outcome, "callback");
     msg.retried++;
     msg.phase = "retry";
+    this.#core.store.changed(msg);
     timers.schedule(msg, at);
   }
 
@@ -143,6 +166,7 @@ export class Transitions {
   cancelRequested(msg: Message): void {
     if (msg.cancelRequested || msg.phase === "done") return;
     msg.cancelRequested = true;
+    this.#core.store.changed(msg);
     this.#core.events.append(msg, "CANCEL_REQUESTED");
     if (msg.phase === "active") return;
     this.#core.timers.unschedule(msg);
@@ -160,6 +184,7 @@ export class Transitions {
     const { dispatch, timers } = this.#core;
     msg.phase = "done";
     msg.user.messages.delete(msg.id);
+    this.#core.store.changed(msg);
     timers.unschedule(msg);
     if (msg.pendingChildren === 0) dispatch.releaseQueueSlot(msg);
     const parent = msg.parent;

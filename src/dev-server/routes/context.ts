@@ -9,6 +9,8 @@ import type { UserState } from "../engine/model.js";
 export interface RouteDeps {
   engine: Engine;
   maxBodySize: number;
+  /** State is kept on disk: answer a change only once it is synced. */
+  durable?: boolean;
 }
 
 /** The raw request target (path + query) exactly as sent: never normalised, so `https://` keeps its `//`. */

@@ -23,6 +23,7 @@ export class FlowControl {
   pause(user: UserState, key: string, paused: boolean): void {
     const fk = this.get(user, key);
     fk.paused = paused;
+    this.#core.store.touched(user, "flow", key);
     this.#core.dispatch.pumpFlow(fk);
   }
 
@@ -38,6 +39,7 @@ export class FlowControl {
       if (pin.period !== undefined) fk.period = pin.period;
       fk.pinnedRate = true;
     }
+    this.#core.store.touched(user, "flow", key);
     this.#resetRate(fk);
   }
 
@@ -45,6 +47,7 @@ export class FlowControl {
     const fk = this.get(user, key);
     if (unpin.parallelism) fk.pinnedParallelism = false;
     if (unpin.rate) fk.pinnedRate = false;
+    this.#core.store.touched(user, "flow", key);
     this.#core.dispatch.pumpFlow(fk);
   }
 

@@ -31,6 +31,7 @@ export class Groups {
       else g.endpoints.push(clean);
     }
     g.updatedAt = now;
+    this.#core.store.touched(user, "group", name);
   }
 
   removeEndpoints(user: UserState, name: string, endpoints: { name?: string; url?: string }[]): void {
@@ -41,6 +42,7 @@ export class Groups {
     g.updatedAt = this.#core.clock.now();
     // QStash drops a group with its last endpoint.
     if (g.endpoints.length === 0) user.groups.delete(name);
+    this.#core.store.touched(user, "group", name);
   }
 
   get(user: UserState, name: string): UrlGroup {
@@ -55,5 +57,6 @@ export class Groups {
 
   delete(user: UserState, name: string): void {
     user.groups.delete(name);
+    this.#core.store.touched(user, "group", name);
   }
 }

@@ -23,6 +23,7 @@ export class Queues {
     q.parallelism = parallelism;
     q.paused = paused;
     q.updatedAt = now;
+    this.#core.store.touched(user, "queue", name);
     this.#core.dispatch.pumpQueue(q);
   }
 
@@ -42,12 +43,14 @@ export class Queues {
     // Nothing accepted is lost: messages still waiting on a deleted queue are cancelled explicitly.
     for (const msg of [...q.pending]) this.#core.transitions.cancelRequested(msg);
     user.queues.delete(name);
+    this.#core.store.touched(user, "queue", name);
   }
 
   pause(user: UserState, name: string, paused: boolean): void {
     const q = this.get(user, name);
     q.paused = paused;
     q.updatedAt = this.#core.clock.now();
+    this.#core.store.touched(user, "queue", name);
     this.#core.dispatch.pumpQueue(q);
   }
 }

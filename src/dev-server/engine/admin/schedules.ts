@@ -46,6 +46,7 @@ export class Schedules {
     );
     schedule.nextScheduleTime = next;
     user.schedules.set(id, schedule);
+    this.#core.store.touched(user, "schedule", id);
     timers.schedule(schedule, next);
     return { scheduleId: id };
   }
@@ -54,7 +55,10 @@ export class Schedules {
   markRun(msg: Message, state: "SUCCESS" | "FAIL"): void {
     if (!msg.scheduleId) return;
     const s = msg.user.schedules.get(msg.scheduleId);
-    if (s && msg.id in s.lastStates) s.lastStates[msg.id] = state;
+    if (s && msg.id in s.lastStates) {
+      s.lastStates[msg.id] = state;
+      this.#core.store.touched(s.user, "schedule", s.id);
+    }
   }
 
   /** A cron tick: publish (unless paused) and arm the next one. */
@@ -86,7 +90,27 @@ export class Schedules {
     // Next tick strictly after this one (cron has minute resolution).
     const next = nextCronTime(s.cron, Math.max(now, s.at));
     s.nextScheduleTime = next;
+    this.#core.store.touched(s.user, "schedule", s.id);
     timers.schedule(s, next);
+  }
+
+  /**
+   * After a restart: ticks that fell while the server was down are skipped, not fired in a
+   * burst (a dev server stopped overnight would otherwise send hundreds at once); the schedule
+   * goes on from its next tick. Returns how many were skipped.
+   */
+  resume(s: Schedule): number {
+    const now = this.#core.clock.now();
+    let next = s.nextScheduleTime ?? nextCronTime(s.cron, now);
+    let missed = 0;
+    if (next <= now) {
+      for (let t = next; t <= now && missed < 100_000; t = nextCronTime(s.cron, t)) missed++;
+      next = nextCronTime(s.cron, now);
+      s.nextScheduleTime = next;
+      this.#core.store.touched(s.user, "schedule", s.id);
+    }
+    this.#core.timers.schedule(s, next);
+    return missed;
   }
 
   get(user: UserState, id: string): Schedule {
@@ -104,9 +128,11 @@ export class Schedules {
     if (!s) return;
     this.#core.timers.unschedule(s);
     user.schedules.delete(id);
+    this.#core.store.touched(user, "schedule", id);
   }
 
   pause(user: UserState, id: string, paused: boolean): void {
     this.get(user, id).paused = paused;
+    this.#core.store.touched(user, "schedule", id);
   }
 }

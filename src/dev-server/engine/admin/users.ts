@@ -1,13 +1,16 @@
 import { DevServerError } from "../errors.js";
 import { UserState } from "../model.js";
 import { randomId } from "../signing.js";
+import type { Store } from "../store/store.js";
 import type { DevUser } from "../users.js";
 
 /** The dev users by token; each token is a world of its own (messages, queues, schedules, DLQ). */
 export class Users {
   readonly #byToken = new Map<string, UserState>();
+  readonly #store: Store;
 
-  constructor(users: readonly DevUser[]) {
+  constructor(users: readonly DevUser[], store: Store) {
+    this.#store = store;
     for (const u of users) {
       this.#byToken.set(
         u.token,
@@ -47,6 +50,7 @@ export class Users {
     if (!user.fixedKeys) {
       user.currentSigningKey = user.nextSigningKey;
       user.nextSigningKey = `sig_${randomId(28)}`;
+      this.#store.touched(user, "keys", "");
     }
     return this.keys(user);
   }
