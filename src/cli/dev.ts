@@ -17,6 +17,9 @@ Options:
       --retry-scale <x>  Multiply retry delays, e.g. 0.01 for fast retries (default: 1)
   -q, --quiet            Do not print one line per message event
   -c, --config <file>    Registry to sync on start (default: jobstash.config.ts if present)
+      --data <dir>       Keep state in <dir> across restarts and crashes (default: $JOBSTASH_DEV_DATA;
+                         without it, state lives in memory)
+      --persist          Short for --data .jobstash/dev
       --no-sync          Do not sync schedules, queues and flow-control keys on start
   -h, --help             Show this help`;
 
@@ -24,6 +27,8 @@ export interface StartDevOptions {
   port?: number;
   hostname?: string;
   retryScale?: number;
+  /** Keep state in this directory. */
+  dataDir?: string;
   /** One line per lifecycle event; undefined for silence. */
   log?: (line: string) => void;
   /** Called once listening, with the server and its address (e.g. to sync schedules). */
@@ -37,6 +42,7 @@ export async function startDev(
   const log = opts.log;
   const server = createDevServer({
     retryScale: opts.retryScale,
+    dataDir: opts.dataDir,
     logger: log ? (e) => log(formatEvent(e)) : undefined,
   });
   const listening = await server.listen({ port: opts.port ?? 8080, hostname: opts.hostname ?? "127.0.0.1" });
@@ -61,6 +67,18 @@ export function formatEvent(e: LifecycleEvent): string {
   return parts.join(" ");
 }
 
+/** `jobstash dev: state in .jobstash/dev (restored 12 messages, 1 attempted again; 2 schedules)` */
+export function describeData(dir: string, r: DevServer["restored"]): string {
+  if (!r || (r.messages === 0 && r.schedules === 0 && r.dlq === 0))
+    return `jobstash dev: state in ${dir} (empty)`;
+  const parts = [`${r.messages} pending messages`];
+  if (r.inFlight) parts.push(`${r.inFlight} in flight when it stopped, attempted again`);
+  parts.push(`${r.schedules} schedules`);
+  if (r.missedTicks) parts.push(`${r.missedTicks} cron ticks missed while stopped, skipped`);
+  parts.push(`${r.dlq} in the DLQ`);
+  return `jobstash dev: state in ${dir}, restored: ${parts.join(", ")}`;
+}
+
 export async function run(argv: string[]): Promise<number | undefined> {
   let values: {
     port?: string;
@@ -69,6 +87,8 @@ export async function run(argv: string[]): Promise<number | undefined> {
     quiet?: boolean;
     config?: string;
     "no-sync"?: boolean;
+    data?: string;
+    persist?: boolean;
     help?: boolean;
   };
   try {
@@ -81,6 +101,8 @@ export async function run(argv: string[]): Promise<number | undefined> {
         quiet: { type: "boolean", short: "q" },
         config: { type: "string", short: "c" },
         "no-sync": { type: "boolean" },
+        data: { type: "string" },
+        persist: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -105,12 +127,24 @@ export async function run(argv: string[]): Promise<number | undefined> {
     );
     return 2;
   }
-  const { server, listening } = await startDev({
-    port,
-    hostname: values.host,
-    retryScale,
-    log: values.quiet ? undefined : (line) => console.log(line),
-  });
+  const dataDir =
+    values.data ?? (values.persist ? ".jobstash/dev" : process.env.JOBSTASH_DEV_DATA || undefined);
+  let started: Awaited<ReturnType<typeof startDev>>;
+  try {
+    started = await startDev({
+      port,
+      hostname: values.host,
+      retryScale,
+      dataDir,
+      log: values.quiet ? undefined : (line) => console.log(line),
+    });
+  } catch (error) {
+    if ((error as Error).name !== "DataError") throw error;
+    console.error(`jobstash dev: ${(error as Error).message}`);
+    return 1;
+  }
+  const { server, listening } = started;
+  if (dataDir) console.log(describeData(dataDir, server.restored));
   // Handlers go in before the env lines are printed: whoever reads those lines may signal at once.
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => {

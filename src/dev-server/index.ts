@@ -76,6 +76,8 @@ export interface CreateDevServerOptions {
    * @default console.warn
    */
   onWarning?: (message: string) => void;
+  /** Journal size past which a snapshot replaces it (tests use a small one). @internal @default 64 MiB */
+  compactBytes?: number;
 }
 
 /** A local QStash-compatible server. */
@@ -116,7 +118,11 @@ export interface DevServer {
 export function createDevServer(options: CreateDevServerOptions = {}): DevServer {
   const clock = options.clock ?? new RealClock();
   const store = options.dataDir
-    ? DurableStore.open({ dir: options.dataDir, warn: options.onWarning ?? ((line) => console.warn(line)) })
+    ? DurableStore.open({
+        dir: options.dataDir,
+        warn: options.onWarning ?? ((line) => console.warn(line)),
+        compactBytes: options.compactBytes,
+      })
     : undefined;
   const timeoutMs = options.timeoutMs ?? 900_000;
   const engine = new Engine({

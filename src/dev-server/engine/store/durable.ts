@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { MessageConfig } from "../config.js";
 import type { LogEntry, Message, UserState } from "../model.js";
 import { AppendFile, readLines, truncateFile } from "./file.js";
@@ -33,6 +33,8 @@ export interface DurableStoreOptions {
 }
 
 const FILE = /^(snapshot|journal)-(\d+)\.jsonl$/;
+/** Directories this process holds: a second server in the same process is refused too. */
+const held = new Set<string>();
 const HEADER = `${JSON.stringify({ k: "h", format: FORMAT, version: VERSION })}\n`;
 
 /** The state is kept in `dir` as a journal of records and, from time to time, a snapshot. */
@@ -98,8 +100,15 @@ export class DurableStore implements Store {
 
   #lock(): void {
     const path = join(this.#dir, "lock");
+    const key = resolve(this.#dir);
+    if (held.has(key)) {
+      throw new DataError(
+        `${this.#dir} is in use by another jobstash dev server in this process; close it first, or give this one another directory`,
+      );
+    }
     try {
       writeFileSync(path, String(process.pid), { flag: "wx" });
+      held.add(key);
       return;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -115,6 +124,7 @@ export class DurableStore implements Store {
     }
     // A lock left by a server that was killed: its state is ours to recover.
     writeFileSync(path, String(process.pid));
+    held.add(key);
   }
 
   /** Replays the directory into `users`; the engine resumes what it returns. */
@@ -420,6 +430,7 @@ export class DurableStore implements Store {
 
   #unlock(): void {
     rmSync(join(this.#dir, "lock"), { force: true });
+    held.delete(resolve(this.#dir));
   }
 }
 
