@@ -26,6 +26,7 @@ import {
   type UrlGroup,
   UserState,
 } from "./model.js";
+import { responseReason } from "./reason.js";
 import { defaultBackoffMs, retryAfterMs } from "./retry.js";
 import { randomId, signDelivery } from "./signing.js";
 import type { DevUser } from "./users.js";
@@ -55,6 +56,11 @@ export interface LifecycleEvent {
   responseBody?: Uint8Array;
   /** Set when the response body was longer than the server keeps: its full length in bytes. */
   truncatedFrom?: number;
+  /**
+   * ERROR, RETRY and FAILED: why, on one line, from the response body (the `error.message` of
+   * jobstash's receiver, or a trimmed excerpt of whatever the endpoint answered).
+   */
+  reason?: string;
 }
 
 export interface EngineOptions {
@@ -760,7 +766,7 @@ export class Engine {
         url: msg.url,
         retried: msg.retried,
         maxRetries: msg.cfg.retries,
-        status: extra?.responseStatus,
+        status: extra?.responseStatus ?? attempt?.status,
         error: extra?.error,
         nextDeliveryTime: extra?.nextDeliveryTime,
         queueName: msg.queue?.name,
@@ -773,6 +779,7 @@ export class Engine {
         notBefore: state === "CREATED" && msg.notBefore > entry.time ? msg.notBefore : undefined,
         responseBody: attempt?.body,
         truncatedFrom: attempt?.truncatedFrom,
+        reason: state === "DELIVERED" ? undefined : responseReason(attempt?.body),
       });
     }
   }
