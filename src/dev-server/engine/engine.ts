@@ -26,6 +26,7 @@ import {
   type UrlGroup,
   UserState,
 } from "./model.js";
+import { responseReason } from "./reason.js";
 import { defaultBackoffMs, retryAfterMs } from "./retry.js";
 import { randomId, signDelivery } from "./signing.js";
 import type { DevUser } from "./users.js";
@@ -46,6 +47,20 @@ export interface LifecycleEvent {
   scheduleId?: string;
   /** Set when the message is a callback (`callback`) or failure callback (`failureCallback`). */
   callbackOf?: string;
+  /** CREATED of a delayed message: when it becomes due (ms). */
+  notBefore?: number;
+  /**
+   * DELIVERED, ERROR, RETRY and FAILED: the attempt's response body as kept (the first
+   * `maxBodySize` bytes; see `truncatedFrom`), e.g. the error a failing endpoint answered.
+   */
+  responseBody?: Uint8Array;
+  /** Set when the response body was longer than the server keeps: its full length in bytes. */
+  truncatedFrom?: number;
+  /**
+   * ERROR, RETRY and FAILED: why, on one line, from the response body (the `error.message` of
+   * jobstash's receiver, or a trimmed excerpt of whatever the endpoint answered).
+   */
+  reason?: string;
 }
 
 export interface EngineOptions {
@@ -56,6 +71,8 @@ export interface EngineOptions {
   defaultTimeoutMs: number;
   maxLogsPerUser: number;
   dedupWindowMs: number;
+  /** Response bytes kept per attempt; longer bodies are cut, and callbacks say so. @default 10 MiB */
+  maxResponseBytes?: number;
   logger?: (event: LifecycleEvent) => void;
 }
 
@@ -89,7 +106,7 @@ export class Engine {
   readonly #opts: EngineOptions;
   readonly #users = new Map<string, UserState>();
   readonly #heap = new TimerHeap<Due>();
-  readonly #deliverer = new Deliverer();
+  readonly #deliverer: Deliverer;
   #inflight = 0;
   #idleWaiters: (() => void)[] = [];
   #timer: unknown;
@@ -100,6 +117,7 @@ export class Engine {
   constructor(opts: EngineOptions) {
     this.#opts = opts;
     this.clock = opts.clock;
+    this.#deliverer = new Deliverer(undefined, opts.maxResponseBytes);
     for (const u of opts.users) {
       this.#users.set(
         u.token,
@@ -529,7 +547,12 @@ export class Engine {
       this.#pumpFlow(msg.flow);
     }
     const outcome: AttemptOutcome = result.ok
-      ? { status: result.status, headers: result.headers, body: result.body }
+      ? {
+          status: result.status,
+          headers: result.headers,
+          body: result.body,
+          truncatedFrom: result.truncatedFrom,
+        }
       : { error: result.error };
     msg.last = outcome;
     if (msg.phase === "done") return;
@@ -614,6 +637,11 @@ export class Engine {
       scheduleId: msg.scheduleId,
       callerIP: msg.callerIp,
     });
+    // Not a QStash field: QStash cuts silently. Namespaced so no QStash field can collide
+    // with it, and ignored by whatever reads QStash's fields (the SDK never parses callbacks).
+    if (outcome.truncatedFrom !== undefined) {
+      payload.jobstashBodyTruncated = { size: outcome.truncatedFrom, kept: outcome.body?.length ?? 0 };
+    }
     const headers: HeaderMap = new Map(
       msg.cfg[which === "callback" ? "callbackHeaders" : "failureCallbackHeaders"],
     );
@@ -729,6 +757,7 @@ export class Engine {
     }
     const logger = this.#opts.logger;
     if (logger) {
+      const attempt = ATTEMPT_STATES.has(state) ? msg.last : undefined;
       logger({
         time: entry.time,
         userId: user.userId,
@@ -737,7 +766,7 @@ export class Engine {
         url: msg.url,
         retried: msg.retried,
         maxRetries: msg.cfg.retries,
-        status: extra?.responseStatus,
+        status: extra?.responseStatus ?? attempt?.status,
         error: extra?.error,
         nextDeliveryTime: extra?.nextDeliveryTime,
         queueName: msg.queue?.name,
@@ -747,6 +776,10 @@ export class Engine {
             ? "callback"
             : "failureCallback"
           : undefined,
+        notBefore: state === "CREATED" && msg.notBefore > entry.time ? msg.notBefore : undefined,
+        responseBody: attempt?.body,
+        truncatedFrom: attempt?.truncatedFrom,
+        reason: state === "DELIVERED" ? undefined : responseReason(attempt?.body),
       });
     }
   }
@@ -1251,6 +1284,9 @@ export function messageMatches(m: Message, f: Filter, time: number): boolean {
 }
 
 const IN_PROGRESS = new Set(["ACTIVE", "RETRY", "ERROR"]);
+
+/** Events that report an attempt's outcome (`msg.last`). */
+const ATTEMPT_STATES: ReadonlySet<LogState> = new Set(["DELIVERED", "ERROR", "RETRY", "FAILED"]);
 
 function logMatches(e: LogEntry, f: Filter): boolean {
   return (
