@@ -1,6 +1,7 @@
 import { ConfigError } from "./errors.js";
 import { DEFAULT_PUBLISH_TIMEOUT_MS, type QStashTarget } from "./publish.js";
 import { type Duration, toMilliseconds } from "./util/duration.js";
+import { httpUrl, normalBaseUrl } from "./util/http-url.js";
 
 /**
  * Where settings may come from besides the options: Workers bindings, `process.env`, a plain
@@ -149,12 +150,9 @@ const DEV_TOKENS = [
  * without QSTASH_URL), which QStash would only answer with a puzzling 401.
  */
 function checkQStashUrl(url: string, urlSetting: string, token: string, tokenSetting: string): void {
-  let parsed: URL | undefined;
-  try {
-    parsed = new URL(url);
-  } catch {}
+  const parsed = httpUrl(url);
   const named = urlSetting === "default" ? "the default QStash URL" : urlSetting;
-  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+  if (!parsed) {
     throw new ConfigError(
       `${named} ${JSON.stringify(url)} is not an absolute http(s) URL: use ${DEFAULT_QSTASH_URL} (or your region's URL from the Upstash console), or the URL \`jobstash dev\` prints`,
     );
@@ -183,16 +181,11 @@ function publishTimeout(timeout: Duration | undefined): number {
 }
 
 function normaliseBaseUrl(raw: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {}
-  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash) {
+  const normalised = normalBaseUrl(raw);
+  if (!normalised) {
     throw new ConfigError(
       `JOBSTASH_BASE_URL ${JSON.stringify(raw)} must be an absolute http(s) URL without a query or fragment, ${EXAMPLE_BASE_URL}`,
     );
   }
-  // Normalised the way the URL parser does it, since QStash signs the URL it was given after
-  // the SDK has passed it through that same parser.
-  return url.href.replace(/\/+$/, "");
+  return normalised;
 }

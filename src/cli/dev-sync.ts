@@ -1,6 +1,7 @@
 import type { AnyJobstash } from "jobstash";
 import { DEFAULT_DEV_USER } from "jobstash/dev-server";
 import { ConfigNotFoundError, loadConfig } from "./load-config.js";
+import { EXAMPLE_BASE_URL } from "./shared.js";
 
 /** Options of {@link syncOnStart}. */
 export interface SyncOnStartOptions {
@@ -48,7 +49,7 @@ export async function syncOnStart(options: SyncOnStartOptions): Promise<void> {
     if (someJob !== undefined) jobstash.url(someJob, bindings);
   } catch (error) {
     warn(
-      `jobstash dev: sync skipped: ${(error as Error).message}. Pass --base-url <url> or set JOBSTASH_BASE_URL to where your app mounts the receiver, e.g. --base-url http://localhost:3000/api/jobs`,
+      `jobstash dev: sync skipped: ${(error as Error).message}. Pass --base-url <url> or set JOBSTASH_BASE_URL to where your app mounts the receiver, e.g. --base-url ${EXAMPLE_BASE_URL}`,
     );
     return;
   }

@@ -5,7 +5,8 @@ import {
   type LifecycleEvent,
   type ListeningServer,
 } from "jobstash/dev-server";
-import { CliError, parseOptions } from "./shared.js";
+import { normalBaseUrl } from "../util/http-url.js";
+import { CliError, EXAMPLE_BASE_URL, parseOptions } from "./shared.js";
 
 const HELP = `Usage: jobstash dev [options]
 
@@ -26,9 +27,6 @@ Prints the settings your app needs (QSTASH_URL, QSTASH_TOKEN, the signing keys a
 JOBSTASH_BASE_URL) as KEY=value lines for a .env file or a shell.
 
 Exit codes: 0 stopped by SIGINT or SIGTERM, 1 could not start (e.g. the port is in use), 2 bad input.`;
-
-/** Where an app usually mounts the receiver in development; shown when no base URL is given. */
-const EXAMPLE_BASE_URL = "http://localhost:3000/api/jobs";
 
 export interface StartDevOptions {
   port?: number;
@@ -170,16 +168,13 @@ function envLines(url: string, baseUrl: string | undefined): string[] {
 function devBaseUrl(flag: string | undefined): string | undefined {
   const raw = flag ?? process.env.JOBSTASH_BASE_URL;
   if (!raw) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(raw);
-  } catch {}
-  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash) {
+  const url = normalBaseUrl(raw);
+  if (!url) {
     throw new CliError(
       `${flag === undefined ? "JOBSTASH_BASE_URL" : "--base-url"} ${JSON.stringify(raw)} must be an absolute http(s) URL without a query or fragment, where your app mounts the receiver, e.g. ${EXAMPLE_BASE_URL}`,
     );
   }
-  return url.href.replace(/\/+$/, "");
+  return url;
 }
 
 /** A failure to listen, in words: a port in use says so and how to pick another. */

@@ -13,6 +13,9 @@ export class CliError extends Error {
   }
 }
 
+/** Where an app usually mounts the receiver in development, shown where a base URL is wanted. */
+export const EXAMPLE_BASE_URL = "http://localhost:3000/api/jobs";
+
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /**
