@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import {
   createDevServer,
   DEFAULT_DEV_USER,
@@ -6,6 +5,8 @@ import {
   type LifecycleEvent,
   type ListeningServer,
 } from "jobstash/dev-server";
+import { normalBaseUrl } from "../util/http-url.js";
+import { CliError, EXAMPLE_BASE_URL, parseOptions } from "./shared.js";
 
 const HELP = `Usage: jobstash dev [options]
 
@@ -17,8 +18,15 @@ Options:
       --retry-scale <x>  Multiply retry delays, e.g. 0.01 for fast retries (default: 1)
   -q, --quiet            Do not print one line per message event
   -c, --config <file>    Registry to sync on start (default: jobstash.config.ts if present)
+      --base-url <url>   Where your app mounts the receiver, e.g. http://localhost:3000/api/jobs
+                         (default: $JOBSTASH_BASE_URL); printed for the app, used by the sync
       --no-sync          Do not sync schedules, queues and flow-control keys on start
-  -h, --help             Show this help`;
+  -h, --help             Show this help
+
+Prints the settings your app needs (QSTASH_URL, QSTASH_TOKEN, the signing keys and
+JOBSTASH_BASE_URL) as KEY=value lines for a .env file or a shell.
+
+Exit codes: 0 stopped by SIGINT or SIGTERM, 1 could not start (e.g. the port is in use), 2 bad input.`;
 
 export interface StartDevOptions {
   port?: number;
@@ -101,55 +109,45 @@ function bytes(n: number): string {
 }
 
 export async function run(argv: string[]): Promise<number | undefined> {
-  let values: {
-    port?: string;
-    host?: string;
-    "retry-scale"?: string;
-    quiet?: boolean;
-    config?: string;
-    "no-sync"?: boolean;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: "string", short: "p" },
-        host: { type: "string" },
-        "retry-scale": { type: "string" },
-        quiet: { type: "boolean", short: "q" },
-        config: { type: "string", short: "c" },
-        "no-sync": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    console.error(`jobstash dev: ${(error as Error).message}\n\n${HELP}`);
-    return 2;
-  }
+  const values = parseOptions("dev", argv, {
+    port: { type: "string", short: "p" },
+    host: { type: "string" },
+    "retry-scale": { type: "string" },
+    quiet: { type: "boolean", short: "q" },
+    config: { type: "string", short: "c" },
+    "base-url": { type: "string" },
+    "no-sync": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
-  const portText = values.port ?? process.env.QSTASH_DEV_PORT ?? "8080";
+  const portSetting =
+    values.port !== undefined ? "--port" : process.env.QSTASH_DEV_PORT ? "QSTASH_DEV_PORT" : "";
+  const portText = values.port ?? (process.env.QSTASH_DEV_PORT || "8080");
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`jobstash dev: invalid port ${JSON.stringify(portText)}: use a number from 0 to 65535`);
-    return 2;
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new CliError(`invalid port ${JSON.stringify(portText)}: use a number from 0 to 65535`);
   }
   const retryScale = values["retry-scale"] === undefined ? 1 : Number(values["retry-scale"]);
   if (!Number.isFinite(retryScale) || retryScale < 0) {
-    console.error(
-      `jobstash dev: invalid --retry-scale ${JSON.stringify(values["retry-scale"])}: use a number ≥ 0`,
-    );
-    return 2;
+    throw new CliError(`invalid --retry-scale ${JSON.stringify(values["retry-scale"])}: use a number ≥ 0`);
   }
-  const { server, listening } = await startDev({
-    port,
-    hostname: values.host,
-    retryScale,
-    log: values.quiet ? undefined : (line) => console.log(line),
-  });
+  const baseUrl = devBaseUrl(values["base-url"]);
+  const hostname = values.host ?? "127.0.0.1";
+  let started: Awaited<ReturnType<typeof startDev>>;
+  try {
+    started = await startDev({
+      port,
+      hostname,
+      retryScale,
+      log: values.quiet ? undefined : (line) => console.log(line),
+    });
+  } catch (error) {
+    throw listenError(error, hostname, port, portSetting);
+  }
+  const { server, listening } = started;
   // Handlers go in before the env lines are printed: whoever reads those lines may signal at once.
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => {
@@ -165,22 +163,77 @@ export async function run(argv: string[]): Promise<number | undefined> {
   const onTerm = () => stop("SIGTERM");
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
-  const u = DEFAULT_DEV_USER;
   console.log(
     [
       `jobstash dev: QStash-compatible server on ${listening.url}`,
       "",
-      `QSTASH_URL=${listening.url}`,
-      `QSTASH_TOKEN=${u.token}`,
-      `QSTASH_CURRENT_SIGNING_KEY=${u.currentSigningKey}`,
-      `QSTASH_NEXT_SIGNING_KEY=${u.nextSigningKey}`,
+      ...envLines(listening.url, baseUrl),
       "",
     ].join("\n"),
   );
   if (!values["no-sync"]) {
     const { syncOnStart } = await import("./dev-sync.js");
-    await syncOnStart({ config: values.config, url: listening.url, log: (line) => console.log(line) });
+    await syncOnStart({
+      config: values.config,
+      url: listening.url,
+      baseUrl,
+      log: (line) => console.log(line),
+      warn: (line) => console.error(line),
+    });
   }
   await done;
   return 0;
+}
+
+/**
+ * What an app needs to talk to this server, as KEY=value lines that paste unchanged into a
+ * .env file and into a shell: no spaces, nothing to quote, comments on lines of their own.
+ */
+function envLines(url: string, baseUrl: string | undefined): string[] {
+  const user = DEFAULT_DEV_USER;
+  return [
+    "# Settings for your app (a .env file, or a shell after `set -a`):",
+    `QSTASH_URL=${url}`,
+    `QSTASH_TOKEN=${user.token}`,
+    `QSTASH_CURRENT_SIGNING_KEY=${user.currentSigningKey}`,
+    `QSTASH_NEXT_SIGNING_KEY=${user.nextSigningKey}`,
+    baseUrl
+      ? `JOBSTASH_BASE_URL=${baseUrl}`
+      : `# JOBSTASH_BASE_URL=${EXAMPLE_BASE_URL}  <- set to where your app mounts the receiver (or pass --base-url)`,
+  ];
+}
+
+/** The app's base URL from `--base-url` or JOBSTASH_BASE_URL, checked; undefined if neither is set. */
+function devBaseUrl(flag: string | undefined): string | undefined {
+  const raw = flag ?? process.env.JOBSTASH_BASE_URL;
+  if (!raw) return undefined;
+  const url = normalBaseUrl(raw);
+  if (!url) {
+    throw new CliError(
+      `${flag === undefined ? "JOBSTASH_BASE_URL" : "--base-url"} ${JSON.stringify(raw)} must be an absolute http(s) URL without a query or fragment, where your app mounts the receiver, e.g. ${EXAMPLE_BASE_URL}`,
+    );
+  }
+  return url;
+}
+
+/** A failure to listen, in words: a port in use says so and how to pick another. */
+function listenError(error: unknown, hostname: string, port: number, portSetting: string): Error {
+  const code = (error as { code?: string })?.code;
+  const from = portSetting ? ` (${portSetting})` : "";
+  if (code === "EADDRINUSE") {
+    return new CliError(
+      `port ${port}${from} on ${hostname} is in use: stop what is using it, or pick another with --port <n> (--port 0 takes any free port)`,
+      1,
+    );
+  }
+  if (code === "EACCES") {
+    return new CliError(
+      `not allowed to listen on port ${port}${from}: pick a port above 1023 with --port <n>`,
+      1,
+    );
+  }
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
+    return new CliError(`cannot listen on --host ${hostname}: it is not an address of this machine`, 1);
+  }
+  return new CliError(`could not listen on ${hostname}:${port}: ${(error as Error)?.message ?? error}`, 1);
 }
