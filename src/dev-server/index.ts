@@ -27,7 +27,9 @@ export interface CreateDevServerOptions {
    */
   retryScale?: number;
   /**
-   * Largest accepted request body, in bytes; larger ones get 413.
+   * Largest accepted request body, in bytes; larger ones get 413. Also the most of a response
+   * body kept for logs, callbacks and the DLQ: a longer one is cut (QStash cuts at the plan's
+   * message size), and the callback says so in a `jobstashBodyTruncated: { size, kept }` field.
    * @default 10_485_760 (10 MiB)
    */
   maxBodySize?: number;
@@ -125,6 +127,7 @@ export function createDevServer(options: CreateDevServerOptions = {}): DevServer
       })
     : undefined;
   const timeoutMs = options.timeoutMs ?? 900_000;
+  const maxBodySize = options.maxBodySize ?? 10 * 1024 * 1024;
   const engine = new Engine({
     clock,
     users: options.users ?? Object.values(DEV_USERS),
@@ -133,6 +136,7 @@ export function createDevServer(options: CreateDevServerOptions = {}): DevServer
     defaultTimeoutMs: timeoutMs,
     maxLogsPerUser: options.maxLogsPerUser ?? 10_000,
     dedupWindowMs: options.dedupWindowMs ?? 600_000,
+    maxResponseBytes: maxBodySize,
     logger: options.logger,
     store,
   });
@@ -144,11 +148,7 @@ export function createDevServer(options: CreateDevServerOptions = {}): DevServer
     throw error;
   }
   const detach = clock instanceof VirtualClock ? clock.onSettle(() => engine.idle()) : undefined;
-  const app = createApp({
-    engine,
-    maxBodySize: options.maxBodySize ?? 10 * 1024 * 1024,
-    durable: store !== undefined,
-  });
+  const app = createApp({ engine, maxBodySize, durable: store !== undefined });
   const listeners = new Set<ListeningServer>();
   return {
     app,

@@ -411,6 +411,17 @@ interface CallbackPayload {
   scheduleId?: string;
   sourceHeader?: Record<string, string | string[]>;
   sourceBody?: string;
+  /** Only from `jobstash dev`: the response body was cut (QStash cuts without saying so). */
+  jobstashBodyTruncated?: { size?: number; kept?: number };
+}
+
+/** The failure for an output the callback says was cut, naming the cut instead of the JSON. */
+function cutOutput(base: Base, payload: CallbackPayload): HttpFailure | undefined {
+  const cut = payload.jobstashBodyTruncated;
+  if (typeof cut !== "object" || cut === null) return undefined;
+  const message = `onSuccess of job "${base.job.id}" cannot run: the job's output (${cut.size} bytes) was cut to its first ${cut.kept} bytes on its way back (the server keeps no more of a response); return less (store a large result elsewhere and return where it is), or raise the server's maxBodySize`;
+  base.logger.warn(`jobstash ${base.job.id}: ${message}`);
+  return nonRetryable("OUTPUT_TRUNCATED", message);
 }
 
 function headerOf(headers: CallbackPayload["sourceHeader"], name: string): string | undefined {
@@ -483,6 +494,9 @@ async function runCallback(base: Base, kind: "success" | "failure", body: Uint8A
   const responseBody = decodeBase64(payload.body, "body");
 
   if (kind === "success") {
+    // A cut output is not the job's output, even where what is left happens to parse.
+    const cut = cutOutput(base, payload);
+    if (cut) throw cut;
     let output = parseJson(responseBody, "the job's output");
     if (job.output) {
       const result = await job.output["~standard"].validate(output);

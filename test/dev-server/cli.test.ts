@@ -47,7 +47,14 @@ afterAll(() => {
 
 describe("jobstash dev", () => {
   it("prints the env lines, logs each lifecycle event, and stops cleanly on SIGINT", async () => {
-    const receiver = await startReceiver();
+    const receiver = await startReceiver((d) =>
+      d.path === "/down"
+        ? {
+            status: 500,
+            body: JSON.stringify({ error: { code: "JOB_FAILED", message: "Error: db is down" } }),
+          }
+        : {},
+    );
     const run = start(["dev", "--port", "0"]);
     children.push(run.child);
     try {
@@ -63,6 +70,21 @@ describe("jobstash dev", () => {
       const { messageId } = (await res.json()) as { messageId: string };
       await run.waitFor(new RegExp(`DELIVERED\\s+${messageId} → ${receiver.url}/cli \\(200, retried 0/3\\)`));
       expect(run.output()).toMatch(new RegExp(`CREATED\\s+${messageId}`));
+      // A failing delivery's lines end with the error the endpoint answered.
+      const publish = async (path: string, headers: Record<string, string>) => {
+        const r = await fetch(`${url}/v2/publish/${receiver.url}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${DEV_USERS.defaultUser.token}`, ...headers },
+        });
+        return ((await r.json()) as { messageId: string }).messageId;
+      };
+      const failing = await publish("/down", { "upstash-retries": "0" });
+      await run.waitFor(new RegExp(`ERROR\\s+${failing} → \\S+ \\(500, retried 0/0\\): Error: db is down`));
+      await run.waitFor(new RegExp(`FAILED\\s+${failing} → \\S+ \\(500, retried 0/0\\): Error: db is down`));
+      const delayed = await publish("/later", { "upstash-delay": "90s" });
+      await run.waitFor(
+        new RegExp(`CREATED\\s+${delayed} → \\S+ \\(delayed until \\d\\d:\\d\\d:\\d\\d, in 1m 30s\\)`),
+      );
       run.child.kill("SIGINT");
       expect(await run.exited).toBe(0);
       expect(run.output()).toMatch(/SIGINT, shutting down/);

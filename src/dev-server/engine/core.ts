@@ -20,6 +20,8 @@ export interface EngineOptions {
   defaultTimeoutMs: number;
   maxLogsPerUser: number;
   dedupWindowMs: number;
+  /** Response bytes kept per attempt; longer bodies are cut, and callbacks say so. @default 10 MiB */
+  maxResponseBytes?: number;
   logger?: (event: LifecycleEvent) => void;
   /** How attempts go out. @default keep-alive `node:http` agents */
   sender?: Sender;

@@ -12,11 +12,15 @@ export interface OutgoingRequest {
 
 /** What came back: a response (any status), or why there was none. */
 export type DeliveryResult =
-  | { ok: true; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
+  | {
+      ok: true;
+      status: number;
+      headers: Record<string, string | string[] | undefined>;
+      body: Buffer;
+      /** Set when the body was cut: its full length in bytes (`body` holds the first bytes). */
+      truncatedFrom?: number;
+    }
   | { ok: false; error: string };
-
-/** Response bodies past this are cut: they only feed logs, callbacks and the DLQ. */
-const MAX_RESPONSE_BYTES = 1 << 20;
 
 /** Sends attempts; the engine does not care how (the harness hands them to a handler in process). */
 export interface Sender {
@@ -50,7 +54,14 @@ export class Deliverer implements Sender {
   #sweeper: NodeJS.Timeout | undefined;
   #sweepEvery = Number.POSITIVE_INFINITY;
 
-  constructor(maxSockets = 256) {
+  /**
+   * @param maxResponseBytes Response bytes kept; past this a body is cut (QStash too cuts
+   * response bodies over the plan's message size). They feed logs, callbacks and the DLQ.
+   */
+  constructor(
+    maxSockets = 256,
+    readonly maxResponseBytes = 10 * 1024 * 1024,
+  ) {
     this.#http = new http.Agent({ keepAlive: true, maxSockets, scheduling: "lifo" });
     this.#https = new https.Agent({ keepAlive: true, maxSockets, scheduling: "lifo" });
   }
@@ -131,9 +142,10 @@ export class Deliverer implements Sender {
         },
         (res) => {
           const chunks: Buffer[] = [];
+          const max = this.maxResponseBytes;
           let size = 0;
           res.on("data", (chunk: Buffer) => {
-            if (size < MAX_RESPONSE_BYTES) chunks.push(chunk);
+            if (size < max) chunks.push(size + chunk.length > max ? chunk.subarray(0, max - size) : chunk);
             size += chunk.length;
           });
           res.on("end", () =>
@@ -142,6 +154,7 @@ export class Deliverer implements Sender {
               status: res.statusCode ?? 0,
               headers: res.headers,
               body: Buffer.concat(chunks),
+              ...(size > max && { truncatedFrom: size }),
             }),
           );
           res.on("error", (e) => finish({ ok: false, error: e.message }));

@@ -56,7 +56,7 @@ export class Engine {
   #drainWaiters: (() => void)[] = [];
 
   constructor(options: EngineOptions) {
-    const sender = options.sender ?? new Deliverer();
+    const sender = options.sender ?? new Deliverer(undefined, options.maxResponseBytes);
     const store = options.store ?? memoryStore;
     const core = { clock: options.clock, options, store } as { -readonly [K in keyof Core]: Core[K] };
     core.timers = new Timers(options.clock, (item) => this.#fire(item));

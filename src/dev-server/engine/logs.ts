@@ -1,7 +1,8 @@
 import type { Core } from "./core.js";
 import { badRequest } from "./errors.js";
 import { type Filter, logMatches } from "./filters.js";
-import type { LogEntry, LogState, Message, UserState } from "./model.js";
+import type { AttemptOutcome, LogEntry, LogState, Message, UserState } from "./model.js";
+import { responseReason } from "./reason.js";
 
 /** One line's worth of a message's lifecycle, for the `logger` option. */
 export interface LifecycleEvent {
@@ -19,6 +20,20 @@ export interface LifecycleEvent {
   scheduleId?: string;
   /** Set when the message is a callback (`callback`) or failure callback (`failureCallback`). */
   callbackOf?: string;
+  /** CREATED of a delayed message: when it becomes due (ms). */
+  notBefore?: number;
+  /**
+   * DELIVERED, ERROR, RETRY and FAILED: the attempt's response body as kept (the first
+   * `maxBodySize` bytes; see `truncatedFrom`), e.g. the error a failing endpoint answered.
+   */
+  responseBody?: Uint8Array;
+  /** Set when the response body was longer than the server keeps: its full length in bytes. */
+  truncatedFrom?: number;
+  /**
+   * ERROR, RETRY and FAILED: why, on one line, from the response body (the `error.message` of
+   * jobstash's receiver, or a trimmed excerpt of whatever the endpoint answered).
+   */
+  reason?: string;
 }
 
 /**
@@ -32,7 +47,8 @@ export class EventLog {
     this.#core = core;
   }
 
-  append(msg: Message, state: LogState, extra?: Partial<LogEntry>): void {
+  /** Records an event; `attempt` is the outcome an attempt's event reports (for the `logger`). */
+  append(msg: Message, state: LogState, extra?: Partial<LogEntry>, attempt?: AttemptOutcome): void {
     const { clock, options } = this.#core;
     const user = msg.user;
     const entry: LogEntry = { seq: user.logSeq++, time: clock.now(), state, msg, ...extra };
@@ -52,7 +68,7 @@ export class EventLog {
         url: msg.url,
         retried: msg.retried,
         maxRetries: msg.cfg.retries,
-        status: extra?.responseStatus,
+        status: extra?.responseStatus ?? attempt?.status,
         error: extra?.error,
         nextDeliveryTime: extra?.nextDeliveryTime,
         queueName: msg.queue?.name,
@@ -62,6 +78,10 @@ export class EventLog {
             ? "callback"
             : "failureCallback"
           : undefined,
+        notBefore: state === "CREATED" && msg.notBefore > entry.time ? msg.notBefore : undefined,
+        responseBody: attempt?.body,
+        truncatedFrom: attempt?.truncatedFrom,
+        reason: state === "DELIVERED" ? undefined : responseReason(attempt?.body),
       });
     }
   }

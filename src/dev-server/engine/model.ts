@@ -17,6 +17,8 @@ export interface AttemptOutcome {
   status?: number;
   headers?: RawHeaders;
   body?: Buffer;
+  /** Set when `body` was cut: the response body's full length in bytes. */
+  truncatedFrom?: number;
   error?: string;
 }
 

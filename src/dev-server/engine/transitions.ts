@@ -106,7 +106,12 @@ export class Transitions {
   #settled(msg: Message, result: DeliveryResult): void {
     if (msg.flow) this.#core.dispatch.attemptEnded(msg.flow);
     const outcome: AttemptOutcome = result.ok
-      ? { status: result.status, headers: result.headers, body: result.body }
+      ? {
+          status: result.status,
+          headers: result.headers,
+          body: result.body,
+          truncatedFrom: result.truncatedFrom,
+        }
       : { error: result.error };
     if (msg.phase === "done") return;
     const v = verdict(msg, result);
@@ -125,10 +130,8 @@ export class Transitions {
   }
 
   delivered(msg: Message, outcome: AttemptOutcome): void {
-    this.#core.events.append(msg, "DELIVERED", {
-      responseStatus: outcome.status,
-      responseBody: outcome.body,
-    });
+    const extra = { responseStatus: outcome.status, responseBody: outcome.body };
+    this.#core.events.append(msg, "DELIVERED", extra, outcome);
     this.#core.schedules.markRun(msg, "SUCCESS");
     this.#callback(msg, outcome, "callback");
     this.#finish(msg);
@@ -136,8 +139,13 @@ export class Transitions {
 
   retryScheduled(msg: Message, outcome: AttemptOutcome, error: string, at: number): void {
     const { events, timers } = this.#core;
-    events.append(msg, "ERROR", { error, responseStatus: outcome.status, responseBody: outcome.body });
-    events.append(msg, "RETRY", { nextDeliveryTime: at, error });
+    events.append(
+      msg,
+      "ERROR",
+      { error, responseStatus: outcome.status, responseBody: outcome.body },
+      outcome,
+    );
+    events.append(msg, "RETRY", { nextDeliveryTime: at, error }, outcome);
     // QStash calls the success callback after every attempt, failed ones included.
     this.#callback(msg, outcome, "callback");
     msg.retried++;
@@ -150,9 +158,9 @@ export class Transitions {
   failedForGood(msg: Message, outcome: AttemptOutcome, error: string): void {
     const { events, dlq, schedules } = this.#core;
     const extra = { error, responseStatus: outcome.status, responseBody: outcome.body };
-    events.append(msg, "ERROR", extra);
+    events.append(msg, "ERROR", extra, outcome);
     const dlqId = dlq.add(msg, outcome);
-    events.append(msg, "FAILED", extra);
+    events.append(msg, "FAILED", extra, outcome);
     schedules.markRun(msg, "FAIL");
     this.#callback(msg, outcome, "callback");
     this.#callback(msg, outcome, "failureCallback", dlqId);
@@ -213,6 +221,11 @@ export class Transitions {
     };
     if (dlqId) payload.dlqId = dlqId;
     if (outcome.error && outcome.status === undefined) payload.error = outcome.error;
+    // Not a QStash field: QStash cuts silently. Namespaced so no QStash field can collide
+    // with it, and ignored by whatever reads QStash's fields (the SDK never parses callbacks).
+    if (outcome.truncatedFrom !== undefined) {
+      payload.jobstashBodyTruncated = { size: outcome.truncatedFrom, kept: outcome.body?.length ?? 0 };
+    }
     Object.assign(payload, {
       sourceMessageId: msg.id,
       topicName: msg.topicName,

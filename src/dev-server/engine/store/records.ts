@@ -107,6 +107,8 @@ export interface StoredOutcome {
   st?: number;
   h?: RawHeaders;
   b?: string;
+  /** The full length of a body that was cut. */
+  tf?: number;
   e?: string;
 }
 
@@ -178,6 +180,7 @@ export function storeOutcome(o: AttemptOutcome): StoredOutcome {
     st: o.status,
     h: o.headers,
     b: o.body?.length ? o.body.toString("base64") : undefined,
+    tf: o.truncatedFrom,
     e: o.error,
   };
 }
@@ -187,6 +190,7 @@ export function loadOutcome(o: StoredOutcome): AttemptOutcome {
     status: o.st,
     headers: o.h,
     body: o.b === undefined ? undefined : Buffer.from(o.b, "base64"),
+    truncatedFrom: o.tf,
     error: o.e,
   };
 }
