@@ -242,31 +242,41 @@ describe("a restart keeps what the API acknowledged", () => {
     expect(r.deliveries).toHaveLength(1);
   });
 
-  it("compacts the journal into a snapshot and restarts from it", async () => {
+  it("compacts the journal into a snapshot, keeps long-delayed bodies on disk only, and restarts from it", async () => {
     const t0 = Date.now();
     const r = await receive();
     let clock = new VirtualClock(t0);
     open(clock, { compactBytes: 50_000 });
     const ids: string[] = [];
-    const body = "x".repeat(2000);
+    const bodyOf = (i: number) => `${i}:${"x".repeat(2000)}`;
     for (let i = 0; i < 200; i++) {
-      const { messageId } = await call("POST", `/v2/publish/${r.url}/c${i}`, body, { "upstash-delay": "1h" });
+      const { messageId } = await call("POST", `/v2/publish/${r.url}/c${i}`, bodyOf(i), {
+        "upstash-delay": "1h",
+      });
       ids.push(messageId);
     }
+    // The snapshot is in place and the journal it replaced is gone.
     await new Promise<void>((resolve, reject) => {
       const deadline = Date.now() + 20_000;
       const poll = () => {
-        if (readdirSync(dir).some((f) => /^snapshot-\d+\.jsonl$/.test(f))) resolve();
-        else if (Date.now() > deadline) reject(new Error(`no snapshot in ${readdirSync(dir).join(", ")}`));
+        const files = readdirSync(dir);
+        if (files.some((f) => /^snapshot-\d+\.jsonl$/.test(f)) && !files.includes("journal-1.jsonl"))
+          resolve();
+        else if (Date.now() > deadline) reject(new Error(`no compaction: ${files.join(", ")}`));
         else setTimeout(poll, 20);
       };
       poll();
     });
+    // Bodies that were read from the deleted journal are read from the snapshot now.
+    for (const i of [0, 57, 199]) expect((await call("GET", `/v2/messages/${ids[i]}`)).body).toBe(bodyOf(i));
     clock = new VirtualClock(t0 + 1000);
     await restart(clock);
     expect(server!.pendingCount()).toBe(200);
     expect(readdirSync(dir).filter((f) => f.startsWith("journal-"))).toHaveLength(1);
     expect(warnings).toEqual([]);
+    await clock.advanceTo(t0 + 3_600_000 + 1000);
+    expect(r.deliveries).toHaveLength(200);
+    for (const d of r.deliveries) expect(d.body).toBe(bodyOf(Number(d.path.slice(2))));
   });
 });
 

@@ -2,15 +2,16 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join, resolve } from "node:path";
 import type { MessageConfig } from "../config.js";
 import type { LogEntry, Message, UserState } from "../model.js";
-import { AppendFile, readLines, truncateFile } from "./file.js";
+import { AppendFile, BodyFile, OnDisk, readLines, truncateFile } from "./file.js";
 import {
+  bodyInLine,
   dlqRecord,
   doneRecord,
   FORMAT,
   flowRecord,
   groupRecord,
   logRecord,
-  messageRecord,
+  messageLine,
   messageState,
   queueRecord,
   type Record,
@@ -33,6 +34,13 @@ export interface DurableStoreOptions {
 }
 
 const FILE = /^(snapshot|journal)-(\d+)\.jsonl$/;
+/**
+ * A message delayed this long has its body dropped from memory once it is synced: it is read
+ * back when the message comes due. Shorter delays are not worth a read.
+ */
+const RELEASE_DELAY_MS = 10_000;
+const releasable = (msg: Message) =>
+  msg.phase === "delayed" && msg.notBefore - msg.createdAt >= RELEASE_DELAY_MS;
 /** Directories this process holds: a second server in the same process is refused too. */
 const held = new Set<string>();
 const HEADER = `${JSON.stringify({ k: "h", format: FORMAT, version: VERSION })}\n`;
@@ -58,6 +66,8 @@ export class DurableStore implements Store {
   #nextConfigId = 0;
   /** A group that failed to write, written first next time. */
   #unwritten = "";
+  /** Data files bodies are read back from, by path. */
+  readonly #files = new Map<string, BodyFile>();
 
   #scheduled = false;
   /** The group being written; rejects when it could not be. */
@@ -145,12 +155,20 @@ export class DurableStore implements Store {
     const replay = new Replay(this.#users, maxLogs);
     const read = (path: string, tornAllowed: boolean) => {
       let first = true;
-      const torn = readLines(path, (value, line) => {
+      const file = this.#file(path);
+      const torn = readLines(path, (value, line, start, raw) => {
         const record = value as Record;
         if (first && record?.k !== "h") throw new DataError(`${path} does not start with a jobstash header`);
         first = false;
         try {
           replay.apply(record);
+          // A long-delayed message's body stays where it is on disk, as it did before the restart.
+          if (record.k === "m" && record.b !== undefined) {
+            const msg = replay.message(record.id);
+            const body = bodyInLine(raw);
+            if (msg && body && releasable(msg))
+              msg.releaseBody(new OnDisk(file, start + body.at, body.length));
+          }
         } catch (error) {
           if (error instanceof DataError) throw new DataError(`${path} line ${line}: ${error.message}`);
           throw new DataError(`${path} line ${line} is not a valid record (${(error as Error).message})`);
@@ -257,9 +275,12 @@ export class DurableStore implements Store {
     if (this.#flushing || !this.#dirty) return;
     const waiters = this.#waiters;
     this.#waiters = [];
-    const text = this.#unwritten + this.#serialize();
+    const journal = this.#journal;
+    const start = journal.size + Buffer.byteLength(this.#unwritten);
+    const { text: serialized, release } = this.#serialize();
+    const text = this.#unwritten + serialized;
     this.#unwritten = "";
-    const flushing = this.#journal.append(Buffer.from(text)).catch((error: unknown) => {
+    const flushing = journal.append(Buffer.from(text)).catch((error: unknown) => {
       this.#unwritten = text + this.#unwritten;
       if (!this.#failing) {
         this.#warn(
@@ -274,6 +295,10 @@ export class DurableStore implements Store {
       () => {
         if (this.#failing) this.#warn(`jobstash dev: ${this.#dir} can be written again`);
         this.#failing = undefined;
+        const file = this.#file(journal.path);
+        for (const [msg, at, length] of release) {
+          if (releasable(msg)) msg.releaseBody(new OnDisk(file, start + at, length));
+        }
         for (const w of waiters) w.resolve();
         this.#afterFlush();
       },
@@ -296,13 +321,22 @@ export class DurableStore implements Store {
     if (this.#dirty) this.#soon();
   }
 
-  #serialize(): string {
+  /** The marked state as lines, and the bodies (offset, length in bytes) it holds that memory may let go of. */
+  #serialize(): { text: string; release: [Message, number, number][] } {
     let out = "";
+    // Bytes so far, counted while message lines are added: only they hold bodies.
+    let bytes = 0;
+    const release: [Message, number, number][] = [];
     const line = (r: Record) => {
-      out += `${JSON.stringify(r)}\n`;
+      const text = `${JSON.stringify(r)}\n`;
+      out += text;
+      bytes += Buffer.byteLength(text);
     };
     for (const msg of this.#created) {
-      line(messageRecord(msg, this.#configId(msg.cfg, line)));
+      const { line: text, body } = messageLine(msg, this.#configId(msg.cfg, line));
+      if (body && releasable(msg)) release.push([msg, bytes + body.at, body.length]);
+      out += text;
+      bytes += Buffer.byteLength(text);
       if (msg.phase === "done") line(doneRecord(msg));
     }
     for (const msg of this.#changed) {
@@ -318,7 +352,16 @@ export class DurableStore implements Store {
     this.#changed.clear();
     this.#logs = [];
     this.#touched.clear();
-    return out;
+    return { text: out, release };
+  }
+
+  #file(path: string): BodyFile {
+    let file = this.#files.get(path);
+    if (!file) {
+      file = new BodyFile(path);
+      this.#files.set(path, file);
+    }
+    return file;
   }
 
   /** The id a message or schedule refers to its config by; the config is written the first time. */
@@ -399,11 +442,17 @@ export class DurableStore implements Store {
       header: HEADER,
       flushJournal: () => this.commit() ?? Promise.resolve(),
     }).then(
-      (bytes) => {
-        this.#snapshotBytes = bytes;
+      (snapshot) => {
+        this.#snapshotBytes = snapshot.size;
+        // Bodies read from the old files move to the snapshot before those files go.
+        const file = this.#file(join(this.#dir, `snapshot-${next}.jsonl`));
+        for (const [msg, at, length] of snapshot.bodies) msg.moveBody(new OnDisk(file, at, length));
         for (let n = previous; n >= 1; n--) {
-          rmSync(this.#journalPath(n), { force: true });
-          rmSync(join(this.#dir, `snapshot-${n}.jsonl`), { force: true });
+          for (const path of [this.#journalPath(n), join(this.#dir, `snapshot-${n}.jsonl`)]) {
+            this.#files.get(path)?.close();
+            this.#files.delete(path);
+            rmSync(path, { force: true });
+          }
         }
         this.#compacting = false;
       },
@@ -424,6 +473,7 @@ export class DurableStore implements Store {
       this.#closed = true;
       await this.#flushing?.catch(() => {});
       this.#journal?.close();
+      for (const file of this.#files.values()) file.close();
       this.#unlock();
     }
   }

@@ -9,6 +9,7 @@ import {
   write,
 } from "node:fs";
 import { promisify } from "node:util";
+import type { BodyRef } from "../model.js";
 
 const writeAsync = promisify(write);
 const datasync = promisify(fdatasync);
@@ -62,6 +63,46 @@ export class AppendFile {
   }
 }
 
+/** A data file bodies are read back from, opened on first use. */
+export class BodyFile {
+  readonly path: string;
+  #fd: number | undefined;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  /** The string whose JSON literal is `length` bytes at `at`. */
+  read(at: number, length: number): string {
+    this.#fd ??= openSync(this.path, "r");
+    const buf = Buffer.allocUnsafe(length);
+    for (let done = 0; done < length; ) {
+      const n = readSync(this.#fd, buf, done, length - done, at + done);
+      if (n === 0) throw new Error(`${this.path} ends before the body at byte ${at}`);
+      done += n;
+    }
+    return JSON.parse(buf.toString("utf8")) as string;
+  }
+
+  close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+}
+
+/** A body at a place in a data file. */
+export class OnDisk implements BodyRef {
+  constructor(
+    readonly file: BodyFile,
+    readonly at: number,
+    readonly length: number,
+  ) {}
+
+  read(): string {
+    return this.file.read(this.at, this.length);
+  }
+}
+
 /** Where a file stopped making sense: a line that is not a whole record. */
 export interface Torn {
   /** Bytes of whole records before it. */
@@ -78,7 +119,10 @@ const CHUNK = 8 * 1024 * 1024;
  * mid-write, or a file system that extended the file before the data landed): the whole records
  * before it are kept and it is returned. Anywhere else it is corruption, and this throws.
  */
-export function readLines(path: string, onLine: (value: unknown, line: number) => void): Torn | undefined {
+export function readLines(
+  path: string,
+  onLine: (value: unknown, line: number, start: number, raw: Buffer) => void,
+): Torn | undefined {
   const fd = openSync(path, "r");
   try {
     let buf = Buffer.allocUnsafe(CHUNK);
@@ -104,7 +148,7 @@ export function readLines(path: string, onLine: (value: unknown, line: number) =
         } catch {
           return tornOrThrow(fd, path, offset + start, line);
         }
-        onLine(value, line);
+        onLine(value, line, offset + start, buf.subarray(start, nl));
         start = nl + 1;
       }
       if (eof) {

@@ -132,7 +132,39 @@ export function messageState(msg: Message): MessageState {
   };
 }
 
-export function messageRecord(msg: Message, config: number): MessageRecord {
+/**
+ * A message record as a line, its body last, with where the body's JSON string sits in the
+ * line (in bytes): the body can then be read back from the file alone, and memory let go of it.
+ * A body is found from the line too: the last `,"b":` in it, since inside any JSON string a
+ * quote is escaped.
+ */
+export function messageLine(
+  msg: Message,
+  config: number,
+): { line: string; body?: { at: number; length: number } } {
+  const record = JSON.stringify(messageRecord(msg, config));
+  const body = msg.body;
+  if (body === undefined) return { line: `${record}\n` };
+  const head = `${record.slice(0, -1)},"b":`;
+  const literal = JSON.stringify(body);
+  return {
+    line: `${head}${literal}}\n`,
+    body: { at: Buffer.byteLength(head), length: Buffer.byteLength(literal) },
+  };
+}
+
+/** Where a message line's body is: after the last `,"b":`, up to the closing brace. */
+export function bodyInLine(line: Buffer): { at: number; length: number } | undefined {
+  const key = line.lastIndexOf(BODY_KEY);
+  if (key < 0) return undefined;
+  const at = key + BODY_KEY.length;
+  return { at, length: line.length - at - 1 };
+}
+
+const BODY_KEY = Buffer.from(',"b":');
+
+/** The record without its body (see {@link messageLine}, which appends it). */
+function messageRecord(msg: Message, config: number): MessageRecord {
   return {
     k: "m",
     u: msg.user.userId,
@@ -140,7 +172,6 @@ export function messageRecord(msg: Message, config: number): MessageRecord {
     o: msg.order,
     c: config,
     url: msg.url,
-    b: msg.body,
     ca: msg.createdAt,
     nb: msg.notBefore,
     ip: msg.callerIp,

@@ -27,6 +27,10 @@ export class Replay {
     this.#maxLogs = maxLogs;
   }
 
+  message(id: string): Message | undefined {
+    return this.#all.get(id);
+  }
+
   #user(id: string): UserState {
     const user = this.#users.get(id);
     if (!user) throw new DataError(`records of an unknown user ${JSON.stringify(id)}`);

@@ -7,7 +7,7 @@ import {
   flowRecord,
   groupRecord,
   logRecord,
-  messageRecord,
+  messageLine,
   queueRecord,
   type Record,
   scheduleRecord,
@@ -29,22 +29,33 @@ export interface SnapshotOptions {
 /** Bytes gathered before a write: big enough to be cheap, small enough to keep the engine responsive. */
 const SLICE = 1 << 20;
 
+/** A written snapshot: its size, and where it holds the bodies that were on disk only. */
+export interface Snapshot {
+  size: number;
+  /** Messages whose body is not in memory, with the body's offset and length in the snapshot. */
+  bodies: [Message, number, number][];
+}
+
 /**
  * Writes the state of `users` as records to `snapshot-<number>.jsonl`, in slices with the event
- * loop free between them, and renames it into place once it is complete and synced. Resolves
- * to its size.
+ * loop free between them, and renames it into place once it is complete and synced.
  */
-export async function writeSnapshot(o: SnapshotOptions): Promise<number> {
+export async function writeSnapshot(o: SnapshotOptions): Promise<Snapshot> {
   const tmp = join(o.dir, `snapshot-${o.number}.jsonl.tmp`);
   const file = await open(tmp, "w");
   let size = 0;
+  const bodies: Snapshot["bodies"] = [];
   try {
     let buffer = o.header;
+    // Bytes in `buffer`, so a body's offset in the file is known as its line is added.
+    let buffered = Buffer.byteLength(buffer);
     const configIds = new WeakMap<MessageConfig, number>();
     let nextConfigId = 0;
-    const line = (r: Record) => {
-      buffer += `${JSON.stringify(r)}\n`;
+    const add = (text: string) => {
+      buffer += text;
+      buffered += Buffer.byteLength(text);
     };
+    const line = (r: Record) => add(`${JSON.stringify(r)}\n`);
     const configId = (cfg: MessageConfig) => {
       let id = configIds.get(cfg);
       if (id === undefined) {
@@ -58,6 +69,7 @@ export async function writeSnapshot(o: SnapshotOptions): Promise<number> {
       if (!force && buffer.length < SLICE) return;
       const data = Buffer.from(buffer);
       buffer = "";
+      buffered = 0;
       await file.write(data);
       size += data.length;
     };
@@ -65,7 +77,7 @@ export async function writeSnapshot(o: SnapshotOptions): Promise<number> {
     // References are taken now; each entity's state is read when its slice is written.
     const parts = o.users.map((user) => ({
       user,
-      messages: messagesOf(user, o.maxLogs),
+      messages: messagesOf(user),
       logs: user.logs.slice(-o.maxLogs),
       dlq: [...user.dlq.values()],
       schedules: [...user.schedules.values()],
@@ -81,7 +93,9 @@ export async function writeSnapshot(o: SnapshotOptions): Promise<number> {
       for (const fk of p.flows) line(flowRecord(p.user, fk));
       for (const g of p.groups) line(groupRecord(p.user, g));
       for (const msg of p.messages) {
-        line(messageRecord(msg, configId(msg.cfg)));
+        const { line: text, body } = messageLine(msg, configId(msg.cfg));
+        if (body && msg.bodyOnDisk) bodies.push([msg, size + buffered + body.at, body.length]);
+        add(text);
         await slice();
       }
       for (const e of p.logs) {
@@ -101,20 +115,23 @@ export async function writeSnapshot(o: SnapshotOptions): Promise<number> {
   }
   await rename(tmp, join(o.dir, `snapshot-${o.number}.jsonl`));
   await syncDir(o.dir);
-  return size;
+  return { size, bodies };
 }
 
-/** Live messages, the final ones logs and the DLQ still show, and the sources of pending callbacks. */
-function messagesOf(user: UserState, maxLogs: number): Message[] {
+/**
+ * Live messages, the final ones the DLQ and the logs still show (every log entry in memory, not
+ * only those the snapshot keeps: their bodies may be read until they are trimmed), and the
+ * sources of pending callbacks.
+ */
+function messagesOf(user: UserState): Set<Message> {
   const out = new Set<Message>();
   for (const msg of user.messages.values()) {
     out.add(msg);
     for (let p = msg.parent; p && !out.has(p); p = p.parent) out.add(p);
   }
   for (const e of user.dlq.values()) out.add(e.msg);
-  for (const e of user.logs.slice(-maxLogs)) out.add(e.msg);
-  // Acceptance order, so a source comes before its callbacks.
-  return [...out].sort((a, b) => a.order - b.order);
+  for (const e of user.logs) out.add(e.msg);
+  return out;
 }
 
 /** Makes a rename durable where the platform allows syncing a directory (not on Windows). */
