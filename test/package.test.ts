@@ -4,7 +4,7 @@
 // tsconfig paths, so this file is the only check of the export map and the build.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -182,4 +182,36 @@ describe("the packed package", () => {
       name: "NonRetryableError",
     });
   });
+});
+
+// A clean clone has no dist/: `npm pack` (and `npm publish`) must build it first.
+describe("npm pack in a clean clone", () => {
+  it("builds dist/ before packing", async () => {
+    const clone = join(dir, "clone");
+    // The files a clone would hold: tracked ones and new ones git does not ignore.
+    const { stdout } = await run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+      cwd: root,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    for (const file of stdout.split("\0").filter((f) => f && existsSync(join(root, f)))) {
+      await cp(join(root, file), join(clone, file));
+    }
+    await symlink(join(root, "node_modules"), join(clone, "node_modules"), "dir");
+    expect(existsSync(join(clone, "dist"))).toBe(false);
+
+    const out = join(dir, "clone-pack");
+    await mkdir(out);
+    await run("npm", ["pack", "--pack-destination", out], { cwd: clone });
+    const [packed] = await readdir(out);
+    const files = (await run("tar", ["-tzf", join(out, packed!)])).stdout.trim().split("\n");
+    expect(files).toEqual(
+      expect.arrayContaining(
+        Object.keys(entries).flatMap((name) => [
+          `package/dist/${name}.js`,
+          `package/dist/${name}.cjs`,
+          `package/dist/${name}.d.ts`,
+        ]),
+      ),
+    );
+  }, 120_000);
 });
