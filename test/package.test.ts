@@ -40,13 +40,18 @@ beforeAll(async () => {
   tarball = join(dir, packed!.filename);
 
   // A scratch project with the tarball extracted as its dependency. The package's own
-  // dependencies come from the repo's node_modules through one symlink, since the test must
-  // not reach the registry (`npm install <tgz> --offline` cannot resolve them from cache).
+  // dependencies come from the repo's node_modules through symlinks, since the test must not
+  // reach the registry (`npm install <tgz> --offline` cannot resolve them from cache). Only
+  // the declared ones: what the package needs beyond them would be missing for its users too.
   project = join(dir, "project");
   const installed = join(project, "node_modules/jobstash");
   await mkdir(installed, { recursive: true });
   await run("tar", ["-xzf", tarball, "-C", installed, "--strip-components=1"]);
-  await symlink(join(root, "node_modules"), join(installed, "node_modules"), "dir");
+  const { dependencies } = JSON.parse(await readFile(join(installed, "package.json"), "utf8"));
+  for (const name of Object.keys(dependencies)) {
+    await mkdir(dirname(join(installed, "node_modules", name)), { recursive: true });
+    await symlink(join(root, "node_modules", name), join(installed, "node_modules", name), "dir");
+  }
   await writeFile(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true }));
 }, 60_000);
 
@@ -156,6 +161,35 @@ describe("the packed package", () => {
     expect(esm.file).toMatch(/\/node_modules\/jobstash\/dist\/index\.js$/);
     expect(cjs.file).toMatch(/\/node_modules\/jobstash\/dist\/index\.cjs$/);
     expect(cjs.name).toBe("jobstash");
+  });
+
+  // hono is a peer dependency of jobstash/hono (the app's copy); the dev server carries its own.
+  it("runs the dev server through import and require in a project without hono", async () => {
+    const result = await node(
+      "dev-server.mjs",
+      `import { createRequire } from "node:module";
+      const esm = await import("jobstash/dev-server");
+      const cjs = createRequire(import.meta.url)("jobstash/dev-server");
+      const hono = await import("hono").then(() => "installed", (error) => error.code);
+      const statuses = [];
+      for (const { createDevServer, DEV_USERS } of [esm, cjs]) {
+        const server = createDevServer();
+        const { url } = await server.listen();
+        const response = await fetch(url + "/v2/queues", {
+          headers: { authorization: "Bearer " + DEV_USERS.defaultUser.token },
+        });
+        statuses.push([response.status, await response.json()]);
+        await server.close();
+      }
+      console.log(JSON.stringify({ hono, statuses }));`,
+    );
+    expect(result).toEqual({
+      hono: "ERR_MODULE_NOT_FOUND",
+      statuses: [
+        [200, []],
+        [200, []],
+      ],
+    });
   });
 
   it("recognises errors across the ESM and CJS builds (dual-package hazard)", async () => {
