@@ -23,11 +23,12 @@ const library = {
   external: [/^jobstash(\/|$)/],
 } satisfies Options;
 
+// No block cleans dist/: tsup builds the blocks in parallel, and a block's clean deletes what
+// another has already written (`npm run build` empties dist/ before tsup runs).
 export default defineConfig([
   {
     ...library,
     entry: receiver,
-    clean: true,
     // p-retry is ESM-only: a CJS `require("jobstash/sync")` would need require(esm), which Node
     // 20 only has from 20.19; bundled, it works on every Node 20.
     noExternal: ["p-retry", "is-network-error"],
