@@ -12,23 +12,18 @@ type Dropped = undefined | void | symbol | ((...args: any[]) => unknown);
  * them off first and tell them apart by name (`${T}` is "null" or "undefined" in either mode).
  */
 
-/** The members of `T` that JSON leaves out ({@link Dropped}). */
-type DroppedPart<T> = T extends null | undefined
-  ? `${T}` extends "undefined"
-    ? T
-    : never
-  : T extends Dropped
-    ? T
-    : never;
-
-/** The members of `T` that JSON keeps. */
-type KeptPart<T> = T extends null | undefined
+/** Whether JSON keeps a value of type `T` (one member of a union): `null` yes, `undefined` no. */
+type Kept<T> = T extends null | undefined
   ? `${T}` extends "null"
-    ? T
-    : never
+    ? true
+    : false
   : T extends Dropped
-    ? never
-    : T;
+    ? false
+    : true;
+/** The members of `T` that JSON keeps. */
+type KeptPart<T> = T extends unknown ? (Kept<T> extends true ? T : never) : never;
+/** The members of `T` that JSON leaves out ({@link Dropped}). */
+type DroppedPart<T> = T extends unknown ? (Kept<T> extends true ? never : T) : never;
 
 /** Whether some member of the union `T` is {@link Dropped}: `any` and `unknown` may be. */
 type MayDrop<T> = unknown extends T ? true : [DroppedPart<T>] extends [never] ? false : true;
