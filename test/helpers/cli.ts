@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 
 const cli = fileURLToPath(new URL("../../src/cli/index.ts", import.meta.url));
 
-/** A `jobstash` CLI process run from the sources, with its output kept and searchable. */
+/** A child process with its output (stdout and stderr) kept and searchable. */
 export interface CliRun {
   child: ChildProcess;
   /** Resolves with the exit code (null when killed by a signal). */
@@ -13,8 +13,14 @@ export interface CliRun {
   output(): string;
 }
 
+/** The `jobstash` CLI run from the sources. */
 export function startCli(args: string[], env: Record<string, string> = {}, cwd?: string): CliRun {
-  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], {
+  return startProcess([process.execPath, "--import", "tsx", cli, ...args], env, cwd);
+}
+
+export function startProcess(command: string[], env: Record<string, string> = {}, cwd?: string): CliRun {
+  const [file, ...args] = command;
+  const child = spawn(file!, args, {
     env: { ...process.env, ...env },
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
