@@ -1,4 +1,3 @@
-import type { Hono } from "hono";
 import { type Clock, RealClock, VirtualClock } from "./engine/clock.js";
 import { Engine, type RestoreSummary } from "./engine/engine.js";
 import type { LifecycleEvent } from "./engine/logs.js";
@@ -82,10 +81,20 @@ export interface CreateDevServerOptions {
   compactBytes?: number;
 }
 
+/** The dev server's API as a fetch handler (it is a Hono app inside). */
+export interface DevServerApp {
+  fetch(request: Request): Response | Promise<Response>;
+  /** A request to a path (or URL) of the API, answered in process. */
+  request(input: string | URL | Request, init?: RequestInit): Response | Promise<Response>;
+}
+
 /** A local QStash-compatible server. */
 export interface DevServer {
-  /** The Hono app: `app.request("/v2/...")` works in-process, with no port. */
-  app: Hono;
+  /**
+   * The server's HTTP API in process, with no port: `await server.app.request("/v2/...")`.
+   * Typed by shape rather than as a Hono app, so apps without hono type-check.
+   */
+  app: DevServerApp;
   /**
    * Resolves once every accepted message (callbacks included) is delivered, failed or
    * cancelled. With the real clock this waits out delays and retry backoff, so pair it with
