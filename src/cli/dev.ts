@@ -20,6 +20,9 @@ Options:
   -c, --config <file>    Registry to sync on start (default: jobstash.config.ts if present)
       --base-url <url>   Where your app mounts the receiver, e.g. http://localhost:3000/api/jobs
                          (default: $JOBSTASH_BASE_URL); printed for the app, used by the sync
+      --data <dir>       Keep state in <dir> across restarts and crashes (default:
+                         $JOBSTASH_DEV_DATA; without either, state lives in memory)
+      --persist          Short for --data .jobstash/dev
       --no-sync          Do not sync schedules, queues and flow-control keys on start
   -h, --help             Show this help
 
@@ -32,6 +35,8 @@ export interface StartDevOptions {
   port?: number;
   hostname?: string;
   retryScale?: number;
+  /** Keep state in this directory. */
+  dataDir?: string;
   /** One line per lifecycle event; undefined for silence. */
   log?: (line: string) => void;
   /** Called once listening, with the server and its address (e.g. to sync schedules). */
@@ -45,6 +50,7 @@ export async function startDev(
   const log = opts.log;
   const server = createDevServer({
     retryScale: opts.retryScale,
+    dataDir: opts.dataDir,
     logger: log ? (e) => log(formatEvent(e)) : undefined,
   });
   const listening = await server.listen({ port: opts.port ?? 8080, hostname: opts.hostname ?? "127.0.0.1" });
@@ -108,6 +114,18 @@ function bytes(n: number): string {
   return `${value.toFixed(1).replace(/\.0$/, "")} ${unit}`;
 }
 
+/** `jobstash dev: state in .jobstash/dev (restored 12 messages, 1 attempted again; 2 schedules)` */
+export function describeData(dir: string, r: DevServer["restored"]): string {
+  if (!r || (r.messages === 0 && r.schedules === 0 && r.dlq === 0))
+    return `jobstash dev: state in ${dir} (empty)`;
+  const parts = [`${r.messages} pending messages`];
+  if (r.inFlight) parts.push(`${r.inFlight} in flight when it stopped, attempted again`);
+  parts.push(`${r.schedules} schedules`);
+  if (r.missedTicks) parts.push(`${r.missedTicks} cron ticks missed while stopped, skipped`);
+  parts.push(`${r.dlq} in the DLQ`);
+  return `jobstash dev: state in ${dir}, restored: ${parts.join(", ")}`;
+}
+
 export async function run(argv: string[]): Promise<number | undefined> {
   const values = parseOptions("dev", argv, {
     port: { type: "string", short: "p" },
@@ -117,6 +135,8 @@ export async function run(argv: string[]): Promise<number | undefined> {
     config: { type: "string", short: "c" },
     "base-url": { type: "string" },
     "no-sync": { type: "boolean" },
+    data: { type: "string" },
+    persist: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -136,18 +156,24 @@ export async function run(argv: string[]): Promise<number | undefined> {
   }
   const baseUrl = devBaseUrl(values["base-url"]);
   const hostname = values.host ?? "127.0.0.1";
+  const dataDir =
+    values.data ?? (values.persist ? ".jobstash/dev" : process.env.JOBSTASH_DEV_DATA || undefined);
   let started: Awaited<ReturnType<typeof startDev>>;
   try {
     started = await startDev({
       port,
       hostname,
       retryScale,
+      dataDir,
       log: values.quiet ? undefined : (line) => console.log(line),
     });
   } catch (error) {
+    // The data directory cannot be used (held by another server, foreign files, a newer format).
+    if ((error as Error)?.name === "DataError") throw new CliError((error as Error).message, 1);
     throw listenError(error, hostname, port, portSetting);
   }
   const { server, listening } = started;
+  if (dataDir) console.log(describeData(dataDir, server.restored));
   // Handlers go in before the env lines are printed: whoever reads those lines may signal at once.
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => {

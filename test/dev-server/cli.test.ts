@@ -1,44 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { DEV_USERS } from "jobstash/dev-server";
 import { afterAll, describe, expect, it } from "vitest";
+import { startCli as start } from "../helpers/cli.js";
 import { startReceiver } from "./helpers.js";
-
-const cli = fileURLToPath(new URL("../../src/cli/index.ts", import.meta.url));
-
-function start(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const waiters = new Set<() => void>();
-  const onData = (c: Buffer) => {
-    out += c;
-    for (const w of waiters) w();
-  };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const waitFor = (re: RegExp, ms = 10_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const check = () => {
-        const m = out.match(re);
-        if (m) {
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(m);
-        }
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no ${re} in output:\n${out}`));
-      }, ms);
-      waiters.add(check);
-      check();
-    });
-  return { child, exited, waitFor, output: () => out };
-}
 
 const children: ChildProcess[] = [];
 afterAll(() => {

@@ -83,7 +83,7 @@ describe("response bodies through the dev server", () => {
   it("brings a 2 MiB output back to onSuccess whole", async () => {
     const { server, jobs, client, outputs, callbacksVerified } = await start();
     await jobs.trigger("big", { bytes: 2 * MiB });
-    await server.engine.drained();
+    await server.drained();
     expect(outputs).toEqual([2 * MiB]);
     expect(callbacksVerified).toEqual([true]);
     expect((await client.dlq.listMessages()).messages).toEqual([]);
@@ -93,7 +93,7 @@ describe("response bodies through the dev server", () => {
     const limit = 256 * 1024;
     const { server, jobs, client, events, outputs, warnings, callbacksVerified } = await start(limit);
     const messageId = await jobs.trigger("big", { bytes: 300 * 1024 });
-    await server.engine.drained();
+    await server.drained();
     expect(outputs).toEqual([]);
     // The official Receiver accepts the callback that carries the marker.
     expect(callbacksVerified).toEqual([true]);

@@ -1,7 +1,8 @@
 import http from "node:http";
 import https from "node:https";
 
-export interface DeliveryRequest {
+/** One attempt as it goes out: what a {@link Sender} sends. */
+export interface OutgoingRequest {
   url: string;
   method: string;
   headers: Record<string, string>;
@@ -9,6 +10,7 @@ export interface DeliveryRequest {
   timeoutMs: number;
 }
 
+/** What came back: a response (any status), or why there was none. */
 export type DeliveryResult =
   | {
       ok: true;
@@ -19,6 +21,12 @@ export type DeliveryResult =
       truncatedFrom?: number;
     }
   | { ok: false; error: string };
+
+/** Sends attempts; the engine does not care how (the harness hands them to a handler in process). */
+export interface Sender {
+  send(request: OutgoingRequest): Promise<DeliveryResult>;
+  close(): void;
+}
 
 /**
  * Sends deliveries over keep-alive agents. A fetch per message tops out far lower on Node
@@ -36,7 +44,7 @@ interface Pending {
   abort: () => void;
 }
 
-export class Deliverer {
+export class Deliverer implements Sender {
   readonly #http: http.Agent;
   readonly #https: https.Agent;
   /** Parsed destinations: a handful of URLs take nearly all deliveries. */
@@ -88,7 +96,7 @@ export class Deliverer {
     }
   }
 
-  send(req: DeliveryRequest): Promise<DeliveryResult> {
+  send(req: OutgoingRequest): Promise<DeliveryResult> {
     return new Promise((resolve) => {
       const target = this.#target(req.url);
       if (!target) {
