@@ -68,9 +68,9 @@ export function hiddenFields(fields: FilterFields): Html[] {
   return Object.entries(fields).map(([k, v]) => html`<input type="hidden" name="${k}" value="${v}">`);
 }
 
-/** A labelled text input. */
+/** A labelled text input (the label beside it, not around it: its name is the label alone). */
 export function textField(name: string, label: string, value: string | undefined, extra?: Html): Html {
-  return html`<label>${label} <input name="${name}" value="${value ?? ""}"${extra ?? ""}></label>`;
+  return html`<div class="field"><label for="f-${name}">${label}</label><input id="f-${name}" name="${name}" value="${value ?? ""}"${extra ?? ""}></div>`;
 }
 
 /** A labelled select; the first choice is "any". */
@@ -80,9 +80,9 @@ export function selectField(
   value: string | undefined,
   choices: readonly (readonly [string, string])[],
 ): Html {
-  return html`<label>${label} <select name="${name}"><option value="">any</option>${choices.map(
+  return html`<div class="field"><label for="f-${name}">${label}</label><select id="f-${name}" name="${name}"><option value="">any</option>${choices.map(
     ([v, text]) => html`<option value="${v}"${v === value ? html` selected` : ""}>${text}</option>`,
-  )}</select></label>`;
+  )}</select></div>`;
 }
 
 /** The job choices of the registry. */
@@ -92,6 +92,6 @@ export function jobChoices(view: View): [string, string][] {
 
 /** A datetime-local pair for a time range, read as UTC. */
 export function rangeFields(f: FilterFields): Html {
-  return html`<label>From (UTC) <input type="datetime-local" name="from" value="${f.from ?? ""}"></label>
-<label>To (UTC) <input type="datetime-local" name="to" value="${f.to ?? ""}"></label>`;
+  return html`<div class="field"><label for="f-from">From (UTC)</label><input id="f-from" type="datetime-local" name="from" value="${f.from ?? ""}"></div>
+<div class="field"><label for="f-to">To (UTC)</label><input id="f-to" type="datetime-local" name="to" value="${f.to ?? ""}"></div>`;
 }

@@ -87,18 +87,23 @@ function consoleClient(): void {
   }
 
   // ---- filters: apply without a reload, keep the URL shareable
+  let asked = 0;
   const applyFilter = async (form: HTMLFormElement) => {
     const params = new URLSearchParams();
     for (const [k, v] of new FormData(form)) if (typeof v === "string" && v.trim()) params.set(k, v.trim());
     const query = params.toString();
     const url = `${form.action}${query ? `?${query}` : ""}`;
+    const mine = ++asked;
     const res = await fetch(url, { headers: { "x-console-live": "1" } });
+    if (mine !== asked) return; // a later filter answers instead: never show an older one over it
     if (new URL(res.url).pathname !== new URL(url, location.href).pathname) {
       location.assign(res.url); // a message id that exists opens its page
       return;
     }
+    const text = await res.text();
+    if (mine !== asked) return;
     history.replaceState(null, "", url);
-    swap(new DOMParser().parseFromString(await res.text(), "text/html"));
+    swap(new DOMParser().parseFromString(text, "text/html"));
   };
   for (const form of document.querySelectorAll<HTMLFormElement>("form[data-filter]")) {
     let typing: ReturnType<typeof setTimeout> | undefined;

@@ -53,7 +53,8 @@ button.danger { background: transparent; color: var(--bad); border-color: var(--
 button:hover, .button:hover { filter: brightness(1.1); }
 form { margin: 0; }
 .filters { display: flex; flex-wrap: wrap; gap: 0.6rem 1rem; align-items: flex-end; padding: 0.75rem; background: var(--panel); border: 1px solid var(--line); border-radius: 8px; margin-bottom: 1rem; }
-.filters label { display: flex; flex-direction: column; gap: 0.2rem; font-size: 0.85em; color: var(--muted); }
+.filters .field { display: flex; flex-direction: column; gap: 0.2rem; }
+.filters label { font-size: 0.85em; color: var(--muted); }
 .filters input, .filters select { color: var(--fg); min-width: 9rem; }
 .buttons { display: flex; gap: 0.75rem; align-items: center; }
 .summary { color: var(--muted); margin: 0.25rem 0 0.5rem; }
@@ -94,8 +95,9 @@ ul.dead .head { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: baseli
 .bulk { display: flex; gap: 0.5rem; margin: 0 0 0.75rem; }
 ul.issues { color: var(--bad); margin: 0.4rem 0; padding-left: 1.2rem; }
 .trigger fieldset { border: 1px solid var(--line); border-radius: 8px; margin: 0.75rem 0; display: flex; flex-wrap: wrap; gap: 0.6rem 1rem; }
-.trigger fieldset label { display: flex; flex-direction: column; gap: 0.2rem; font-size: 0.85em; color: var(--muted); }
-.trigger fieldset label:last-child { flex-basis: 100%; }
+.trigger .field { display: flex; flex-direction: column; gap: 0.2rem; }
+.trigger .field label { font-size: 0.85em; color: var(--muted); }
+.trigger .field.wide { flex-basis: 100%; }
 .pager { display: flex; gap: 1rem; margin: 0.75rem 0; }
 ul.callbacks { padding-left: 1.2rem; }
 `;

@@ -130,7 +130,7 @@ function triggerForm(job: AnyJob, schema: Record<string, unknown> | undefined, s
   const input = state.input ?? JSON.stringify(exampleOf(schema), null, 2);
   const o = state.options ?? {};
   const field = (name: string, label: string, hint: string, type = "text") =>
-    html`<label>${label} <input name="${name}" type="${type}" value="${o[name] ?? ""}" placeholder="${hint}"${type === "number" ? html` min="0"` : ""}></label>`;
+    html`<div class="field"><label for="t-${name}">${label}</label><input id="t-${name}" name="${name}" type="${type}" value="${o[name] ?? ""}" placeholder="${hint}"${type === "number" ? html` min="0"` : ""}></div>`;
   return html`<form id="trigger" class="trigger" method="post" action="${BASE}/jobs/${job.id}/trigger" data-trigger data-validate="${BASE}/jobs/${job.id}/validate">
 <label for="trigger-input">Input (JSON)</label>
 <textarea id="trigger-input" name="input" rows="${Math.min(20, Math.max(4, input.split("\n").length + 1))}" spellcheck="false" aria-describedby="trigger-issues">${input}</textarea>
@@ -143,7 +143,7 @@ ${field("retryDelay", "Retry delay", 'ms, or e.g. "pow(2, retried) * 1000"')}
 ${field("label", "Label", job.definition.label ?? job.id)}
 ${field("queue", "Queue", job.definition.queue ?? "none")}
 ${field("deduplicationId", "Deduplication id", "none")}
-<label>Headers <textarea name="headers" rows="2" spellcheck="false" placeholder="Name: value, one per line">${o.headers ?? ""}</textarea></label>
+<div class="field wide"><label for="t-headers">Headers</label><textarea id="t-headers" name="headers" rows="2" spellcheck="false" placeholder="Name: value, one per line">${o.headers ?? ""}</textarea></div>
 </fieldset>
 <div class="buttons"><button type="submit">Trigger</button></div>
 <p id="trigger-result" role="status" aria-live="polite"></p>
