@@ -75,7 +75,12 @@ export function registerConsole(app: Hono, engine: Engine, options: ConsoleOptio
         const html = page({ title: "Error", section, ...view, assets }, errorContent(error.message));
         return c.html(html.value, error.status as ContentfulStatusCode);
       }
-      if (r.redirect) return c.redirect(r.redirect, 303);
+      if (r.redirect) {
+        // The script's own fetches are told where to go rather than sent there: it navigates once,
+        // instead of fetching the page and then loading it again.
+        if (c.req.header("x-console-live")) return c.body(null, 204, { "x-console-location": r.redirect });
+        return c.redirect(r.redirect, 303);
+      }
       const html = page({ title: r.title, section, ...view, assets }, r.content);
       return c.html(html.value, r.status ?? 200, { "cache-control": "no-store" });
     };

@@ -96,8 +96,9 @@ function consoleClient(): void {
     const mine = ++asked;
     const res = await fetch(url, { headers: { "x-console-live": "1" } });
     if (mine !== asked) return; // a later filter answers instead: never show an older one over it
-    if (new URL(res.url).pathname !== new URL(url, location.href).pathname) {
-      location.assign(res.url); // a message id that exists opens its page
+    const go = res.headers.get("x-console-location");
+    if (go) {
+      location.assign(go); // a message id that exists opens its page
       return;
     }
     const text = await res.text();
