@@ -41,7 +41,7 @@ describe("the console's Jobs page", () => {
     const expected = nextRuns("0 9 * * 1", "Europe/Paris", new Date());
     expect(expected).toHaveLength(3);
     // Monday 09:00 in Paris, whatever the offset of the season.
-    expect(fires).toMatch(/^Mon \d{4}-\d\d-\d\d 09:00 GMT\+[12] · Mon .* · Mon .*$/);
+    expect(fires).toMatch(/^Mon \d{4}-\d\d-\d\d 09:00 GMT\+[12]\nMon .*\nMon .*$/);
     expect(fires).toContain(expected[0]!.toISOString().slice(0, 10));
   });
 

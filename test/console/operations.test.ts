@@ -22,7 +22,7 @@ describe("the console's Schedules page", () => {
     const page = await openPage(browser, `${app.console}/schedules`);
     const row = page.locator(`tr[data-schedule="${SCHEDULE}"]`);
     expect(await row.innerText()).toMatch(
-      /charge\s+0 9 \* \* 1\s+Europe\/Paris\s+Mon \S+ 09:00 GMT\+[12] · Mon .*\s+never\s+active/,
+      /charge\s+0 9 \* \* 1\s+Europe\/Paris\s+Mon \S+ 09:00 GMT\+[12]\nMon .*\nMon .*\s+never\s+active/,
     );
     await row.getByRole("button", { name: "Pause" }).click();
     await poll(() => row.locator(".badge").last().innerText()).toBe("paused");

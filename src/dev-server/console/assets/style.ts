@@ -64,7 +64,9 @@ table.list th, table.list td { text-align: left; padding: 0.4rem 0.6rem; border-
 table.list th { font-size: 0.85em; color: var(--muted); font-weight: 600; white-space: nowrap; }
 table.list tbody tr:hover { background: var(--panel); }
 table.compact td { padding: 0.25rem 0.5rem; }
-td.actions, div.actions { display: flex; gap: 0.4rem; flex-wrap: wrap; }
+div.actions { display: flex; gap: 0.4rem; flex-wrap: wrap; }
+code.cron, .fires { white-space: nowrap; }
+td .url { word-break: break-all; }
 .badge { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 999px; font-size: 0.82em; font-weight: 600; white-space: nowrap; }
 .badge.ok { color: var(--ok); background: var(--ok-bg); }
 .badge.bad { color: var(--bad); background: var(--bad-bg); }

@@ -115,7 +115,7 @@ ${
 <thead><tr><th scope="col">Schedule</th><th scope="col">Cron</th><th scope="col">Zone</th><th scope="col">Next fire times</th></tr></thead>
 <tbody>${job.schedules.map(
         (s) =>
-          html`<tr><td>${s.id}</td><td><code>${s.cron}</code></td><td>${s.tz}</td><td>${nextFires(s.cron, s.tz, view.now).join(" · ")}</td></tr>`,
+          html`<tr><td>${s.id}</td><td><code class="cron">${s.cron}</code></td><td>${s.tz}</td><td class="fires">${nextFires(s.cron, s.tz, view.now).map((t, i) => html`${i ? html`<br>` : ""}${t}`)}</td></tr>`,
       )}</tbody></table>`
     : html`<p class="empty">None.</p>`
 }

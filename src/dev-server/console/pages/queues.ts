@@ -26,7 +26,7 @@ ${
 <td>${q.pending.length}</td>
 <td>${q.active}</td>
 <td>${q.paused ? html`<span class="badge mute">paused</span>` : html`<span class="badge ok">running</span>`}</td>
-<td class="actions">${toggle(`${BASE}/queues/${encodeURIComponent(q.name)}`, q.paused, q.name, `queue-${q.name}-toggle`)}</td>
+<td><div class="actions">${toggle(`${BASE}/queues/${encodeURIComponent(q.name)}`, q.paused, q.name, `queue-${q.name}-toggle`)}</div></td>
 </tr>`,
       )}</tbody></table>`
 }
@@ -44,7 +44,7 @@ ${
 <td>${k.waitlist.length}</td>
 <td>${[k.pinnedParallelism && "parallelism", k.pinnedRate && "rate"].filter(Boolean).join(", ") || "no"}</td>
 <td>${k.paused ? html`<span class="badge mute">paused</span>` : html`<span class="badge ok">running</span>`}</td>
-<td class="actions">${toggle(`${BASE}/flow/${encodeURIComponent(k.key)}`, k.paused, k.key, `flow-${k.key}-toggle`)}</td>
+<td><div class="actions">${toggle(`${BASE}/flow/${encodeURIComponent(k.key)}`, k.paused, k.key, `flow-${k.key}-toggle`)}</div></td>
 </tr>`,
       )}</tbody></table>`
 }

@@ -42,15 +42,15 @@ export function schedulesPage(view: View): { title: string; content: Html } {
           return html`<tr data-schedule="${s.id}">
 <td><code class="id">${s.id}</code></td>
 <td>${destination(view, s)}</td>
-<td><code>${cron}</code></td>
+<td><code class="cron">${cron}</code></td>
 <td>${tz}</td>
-<td>${s.paused ? html`<span class="muted">paused</span>` : nextFires(cron, tz, view.now).join(" · ")}</td>
+<td class="fires">${s.paused ? html`<span class="muted">paused</span>` : nextFires(cron, tz, view.now).map((t, i) => html`${i ? html`<br>` : ""}${t}`)}</td>
 <td>${lastRun(s)}</td>
 <td>${s.paused ? html`<span class="badge mute">paused</span>` : html`<span class="badge ok">active</span>`}</td>
-<td class="actions">
+<td><div class="actions">
 <form method="post" action="${path}/${s.paused ? "resume" : "pause"}" data-action><button type="submit" id="schedule-${s.id}-toggle" class="secondary" aria-label="${s.paused ? "Resume" : "Pause"} ${s.id}">${s.paused ? "Resume" : "Pause"}</button></form>
 <form method="post" action="${path}/run" data-action><button type="submit" id="schedule-${s.id}-run" aria-label="Run now ${s.id}">Run now</button></form>
-</td>
+</div></td>
 </tr>`;
         })}</tbody></table>`
   }</section>`;
