@@ -5,14 +5,22 @@ import { createHandler, createJobstash, defineJob, NonRetryableError } from "job
 import { createDevServer, DEFAULT_DEV_USER, type DevServer } from "jobstash/dev-server";
 import { syncJobstash } from "jobstash/sync";
 import type { Browser, Page } from "playwright-core";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { z } from "zod";
+import { eventually as pollUntil } from "../dev-server/helpers.js";
+import { launchBrowser } from "./browser.js";
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The app the console tests look at: real jobs behind the real receiver, on real ports. */
 export function defineTestJobs() {
-  const seen = { greetings: [] as string[], successes: [] as string[], failures: [] as string[] };
+  const seen = {
+    greetings: [] as string[],
+    successes: [] as string[],
+    failures: [] as string[],
+    /** One function per `hold` delivery in flight: calling it lets that delivery answer. */
+    held: [] as (() => void)[],
+  };
   const greet = defineJob({
     id: "greet",
     input: z.object({ name: z.string().min(1), times: z.number().int().min(1).default(1) }),
@@ -52,7 +60,12 @@ export function defineTestJobs() {
     },
   });
   const dated = defineJob({ id: "dated", input: z.object({ at: z.date() }), run: () => undefined });
-  return { jobs: [greet, charge, flaky, dated] as const, seen };
+  const hold = defineJob({
+    id: "hold",
+    input: z.object({}),
+    run: () => new Promise<void>((resolve) => seen.held.push(resolve)),
+  });
+  return { jobs: [greet, charge, flaky, dated, hold] as const, seen };
 }
 
 /** A dev server with the console, the app's receiver, and the official SDK client. */
@@ -113,6 +126,22 @@ export async function startConsoleApp(): Promise<ConsoleApp> {
   };
 }
 
+/**
+ * The file's browser and app, started before its tests and stopped after them: one Chromium
+ * per test file, as the files run in parallel.
+ */
+export function useConsoleApp(): { readonly browser: Browser; readonly app: ConsoleApp } {
+  const ctx = {} as { browser: Browser; app: ConsoleApp };
+  beforeAll(async () => {
+    [ctx.browser, ctx.app] = await Promise.all([launchBrowser(), startConsoleApp()]);
+  });
+  afterAll(async () => {
+    await ctx.browser?.close();
+    await ctx.app?.close();
+  });
+  return ctx;
+}
+
 /** A fresh page (its own cookies) on a console page, once its live stream is connected. */
 export async function openPage(
   browser: Browser,
@@ -138,15 +167,9 @@ export function pageErrors(page: Page): string[] {
   return (page as Page & { errors?: string[] }).errors ?? [];
 }
 
-/** Polls `fn` until it returns a truthy value, or fails after `ms`. */
-export async function eventually<T>(fn: () => T | Promise<T>, ms = 10_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error("condition not met before the deadline");
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Polls `fn` until it returns a truthy value, or fails after `ms` (10 s: browsers run in parallel). */
+export function eventually<T>(fn: () => T | Promise<T>, ms = 10_000): Promise<NonNullable<T>> {
+  return pollUntil(fn, ms);
 }
 
 /** `expect.poll` with room for a loaded machine (two cores, browsers in parallel). */

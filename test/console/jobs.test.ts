@@ -1,24 +1,14 @@
 import { nextRuns } from "jobstash/sync";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser } from "./browser.js";
-import { type ConsoleApp, eventually, openPage, pageErrors, poll, startConsoleApp } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { eventually, openPage, pageErrors, poll, useConsoleApp } from "./harness.js";
 
-let browser: Browser;
-let app: ConsoleApp;
-beforeAll(async () => {
-  [browser, app] = await Promise.all([launchBrowser(), startConsoleApp()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
+const $ = useConsoleApp();
 
 describe("the console's Jobs page", () => {
   it("lists every job of the registry with its schema, settings and schedules", async () => {
-    const page = await openPage(browser, `${app.console}/jobs`);
+    const page = await openPage($.browser, `${$.app.console}/jobs`);
     const rows = page.locator("#jobs tbody tr");
-    expect(await rows.count()).toBe(4);
+    expect(await rows.count()).toBe(5);
     const charge = rows.filter({ hasText: "charge" });
     await poll(() => charge.innerText()).toMatch(
       /charge\s+JSON Schema\s+3\s+payments\s+psp, parallelism 2\s+0 9 \* \* 1 Europe\/Paris/,
@@ -29,7 +19,7 @@ describe("the console's Jobs page", () => {
   });
 
   it("shows a job's JSON Schema and its schedules' next three fire times in their zone", async () => {
-    const page = await openPage(browser, `${app.console}/jobs/charge`);
+    const page = await openPage($.browser, `${$.app.console}/jobs/charge`);
     await page.getByText("JSON Schema").click();
     const schema = JSON.parse(await page.locator("details pre").innerText());
     expect(schema.properties.cents).toMatchObject({ type: "integer", exclusiveMinimum: 0 });
@@ -46,11 +36,11 @@ describe("the console's Jobs page", () => {
   });
 
   it("Trigger validates against the schema as you edit and refuses an invalid input, publishing nothing", async () => {
-    const page = await openPage(browser, `${app.console}/jobs/greet`);
+    const page = await openPage($.browser, `${$.app.console}/jobs/greet`);
     const editor = page.getByLabel("Input (JSON)");
     // Pre-filled from the schema: every property, with the default where there is one.
     expect(JSON.parse(await editor.inputValue())).toEqual({ name: "x", times: 1 });
-    const before = app.server.pendingCount();
+    const before = $.app.server.pendingCount();
     await editor.fill('{ "name": "", "times": 1.5 }');
     const issues = page.locator("#trigger-issues");
     await poll(() => issues.innerText()).toMatch(/name: Too small/);
@@ -59,20 +49,20 @@ describe("the console's Jobs page", () => {
     await page.getByRole("button", { name: "Trigger" }).click();
     await poll(() => issues.innerText()).toMatch(/not valid JSON/);
     expect(await editor.getAttribute("aria-invalid")).toBe("true");
-    expect(app.server.pendingCount()).toBe(before);
-    const list = await app.client.logs({ filter: { url: `${app.baseUrl}/greet` } });
+    expect($.app.server.pendingCount()).toBe(before);
+    const list = await $.app.client.logs({ filter: { url: `${$.app.baseUrl}/greet` } });
     expect(list.logs).toEqual([]);
   });
 
   it("Trigger publishes exactly what jobs.trigger publishes, and the job runs", async () => {
-    const page = await openPage(browser, `${app.console}/jobs/greet`);
+    const page = await openPage($.browser, `${$.app.console}/jobs/greet`);
     await page.getByLabel("Input (JSON)").fill('{ "name": "Ada" }');
     await page.getByRole("button", { name: "Trigger" }).click();
     const result = page.locator("#trigger-result a.id");
     await result.waitFor();
     const messageId = await result.innerText();
-    await eventually(() => app.seen.successes.includes("Ada"));
-    expect(app.seen.greetings).toContain("Ada");
+    await eventually(() => $.app.seen.successes.includes("Ada"));
+    expect($.app.seen.greetings).toContain("Ada");
 
     // The same input and options through the Trigger form and through jobs.trigger, kept
     // pending by a delay so both can be read back from the engine.
@@ -83,12 +73,12 @@ describe("the console's Jobs page", () => {
     await page.getByRole("button", { name: "Trigger" }).click();
     await page.locator("#trigger-result a.id", { hasNotText: messageId }).waitFor();
     const fromConsole = await page.locator("#trigger-result a.id").innerText();
-    const fromCode = await app.jobs.trigger(
+    const fromCode = await $.app.jobs.trigger(
       "greet",
       { name: "Grace" },
       { delay: "1h", label: "vip", headers: { "X-Tenant": "acme" } },
     );
-    const [a, b] = await Promise.all([fromConsole, fromCode].map((id) => app.client.messages.get(id)));
+    const [a, b] = await Promise.all([fromConsole, fromCode].map((id) => $.app.client.messages.get(id)));
     const same = (m: Record<string, unknown>) => {
       const { messageId: _, createdAt: __, notBefore, ...rest } = m;
       return {
@@ -107,7 +97,7 @@ describe("the console's Jobs page", () => {
   });
 
   it("Trigger reports a bad option in trigger's words", async () => {
-    const page = await openPage(browser, `${app.console}/jobs/greet`);
+    const page = await openPage($.browser, `${$.app.console}/jobs/greet`);
     await page.getByLabel("Input (JSON)").fill('{ "name": "Bob" }');
     await page.getByLabel("Delay", { exact: true }).fill("soon");
     await page.getByRole("button", { name: "Trigger" }).click();

@@ -1,25 +1,15 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser } from "./browser.js";
-import { type ConsoleApp, eventually, openPage, pageErrors, poll, startConsoleApp } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { eventually, openPage, pageErrors, poll, useConsoleApp } from "./harness.js";
 
-let browser: Browser;
-let app: ConsoleApp;
-beforeAll(async () => {
-  [browser, app] = await Promise.all([launchBrowser(), startConsoleApp()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-});
+const $ = useConsoleApp();
 
 describe("the console's Messages page", () => {
   it("shows a message triggered from the API without a reload, then its delivery", async () => {
-    const page = await openPage(browser, `${app.console}/messages`);
+    const page = await openPage($.browser, `${$.app.console}/messages`);
     await page.evaluate(() => {
       (window as unknown as { stayed: boolean }).stayed = true;
     });
-    const id = await app.jobs.trigger("greet", { name: "Live" });
+    const id = await $.app.jobs.trigger("greet", { name: "Live" });
     const row = page.locator(`tr[data-message="${id}"]`);
     await row.waitFor();
     await poll(() => row.locator("[data-state]").innerText()).toBe("delivered");
@@ -28,12 +18,39 @@ describe("the console's Messages page", () => {
     expect(pageErrors(page)).toEqual([]);
   });
 
+  it("catches up on what happened between rendering a page and its live stream connecting", async () => {
+    const id = await $.app.jobs.trigger("hold", {});
+    await eventually(() => $.app.seen.held.length === 1);
+    const context = await $.browser.newContext();
+    const page = await context.newPage();
+    // The stream connects only once the delivery has ended: no event will ever tell the page.
+    let connect!: () => void;
+    const connected = new Promise<void>((resolve) => {
+      connect = resolve;
+    });
+    await page.route("**/console/stream", async (route) => {
+      await connected;
+      await route.continue();
+    });
+    await page.goto(`${$.app.console}/messages/${id}`);
+    const state = () => page.locator("#message [data-state]").first().innerText();
+    expect(await state()).toBe("active");
+    $.app.seen.held[0]!();
+    await eventually(
+      async () => (await $.app.client.logs({ filter: { messageId: id, state: "DELIVERED" } })).logs.length,
+    );
+    connect();
+    await page.locator("#live-status", { hasText: "Live" }).waitFor();
+    await poll(state).toBe("delivered");
+    await context.close();
+  });
+
   it("filters by job, state, label and time, and opens a message by its id", async () => {
-    const delivered = await app.jobs.trigger("greet", { name: "Filter" }, { label: "filters" });
-    const waiting = await app.jobs.trigger("greet", { name: "Later" }, { delay: "1h", label: "filters" });
-    const other = await app.jobs.trigger("flaky", { attempts: 1 });
-    await eventually(() => app.seen.successes.includes("Filter"));
-    const page = await openPage(browser, `${app.console}/messages`);
+    const delivered = await $.app.jobs.trigger("greet", { name: "Filter" }, { label: "filters" });
+    const waiting = await $.app.jobs.trigger("greet", { name: "Later" }, { delay: "1h", label: "filters" });
+    const other = await $.app.jobs.trigger("flaky", { attempts: 1 });
+    await eventually(() => $.app.seen.successes.includes("Filter"));
+    const page = await openPage($.browser, `${$.app.console}/messages`);
     const ids = () =>
       page
         .locator("#messages-list tbody tr")
@@ -63,8 +80,8 @@ describe("the console's Messages page", () => {
   });
 
   it("a message's page shows each attempt: time, status, duration, error and next retry", async () => {
-    const id = await app.jobs.trigger("flaky", { attempts: 2 });
-    const page = await openPage(browser, `${app.console}/messages/${id}`);
+    const id = await $.app.jobs.trigger("flaky", { attempts: 2 });
+    const page = await openPage($.browser, `${$.app.console}/messages/${id}`);
     const attempts = page.locator("li.attempt");
     await poll(() => attempts.count()).toBe(2);
     await poll(() => page.locator("#message [data-state]").first().innerText()).toBe("delivered");
@@ -87,9 +104,9 @@ describe("the console's Messages page", () => {
   });
 
   it("a message's page lists its callbacks and how they ended", async () => {
-    const id = await app.jobs.trigger("greet", { name: "Callback" });
-    await eventually(() => app.seen.successes.includes("Callback"));
-    const page = await openPage(browser, `${app.console}/messages/${id}`);
+    const id = await $.app.jobs.trigger("greet", { name: "Callback" });
+    await eventually(() => $.app.seen.successes.includes("Callback"));
+    const page = await openPage($.browser, `${$.app.console}/messages/${id}`);
     const callback = page.locator("ul.callbacks li");
     await poll(() => callback.innerText()).toMatch(/Success callback msg_\S+ delivered answered 200/);
     await callback.getByRole("link").click();
@@ -97,12 +114,12 @@ describe("the console's Messages page", () => {
   });
 
   it("Cancel stops a pending message", async () => {
-    const id = await app.jobs.trigger("greet", { name: "Never" }, { delay: "1h" });
-    const page = await openPage(browser, `${app.console}/messages/${id}`);
+    const id = await $.app.jobs.trigger("greet", { name: "Never" }, { delay: "1h" });
+    const page = await openPage($.browser, `${$.app.console}/messages/${id}`);
     await page.getByRole("button", { name: "Cancel" }).click();
     await poll(() => page.locator("#message [data-state]").first().innerText()).toBe("cancelled");
     expect(await page.getByRole("button", { name: "Cancel" }).count()).toBe(0);
-    await expect(app.client.messages.get(id)).rejects.toThrow(/not found/);
+    await expect($.app.client.messages.get(id)).rejects.toThrow(/not found/);
     expect(await page.locator("#notice").innerText()).toBe(`Cancelled ${id}`);
   });
 });

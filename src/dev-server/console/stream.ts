@@ -27,15 +27,21 @@ export function streamEvents(c: Context, engine: Engine, user: UserState): Respo
       unsubscribe();
       wake?.();
     });
-    await stream.writeSSE({ event: "ready", data: user.userId });
-    while (open) {
-      if (batch.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
-      if (!open || batch.length === 0) continue;
-      const data = JSON.stringify({ events: batch, more: dropped });
-      batch = [];
-      dropped = 0;
-      await stream.writeSSE({ data });
+    try {
+      await stream.writeSSE({ event: "ready", data: user.userId });
+      while (open) {
+        if (batch.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        if (!open || batch.length === 0) continue;
+        const data = JSON.stringify({ events: batch, more: dropped });
+        batch = [];
+        dropped = 0;
+        await stream.writeSSE({ data });
+      }
+    } catch {
+      // The page went away while a write was under way: nothing to report.
+    } finally {
+      unsubscribe();
     }
   });
 }

@@ -76,6 +76,9 @@ function consoleClient(): void {
       source.addEventListener("ready", () => {
         status.textContent = "Live";
         status.dataset.state = "live";
+        // Whatever happened between rendering this page and subscribing (or while reconnecting)
+        // came with no event: look once more.
+        soon();
       });
       source.onmessage = soon;
       source.onerror = () => {
