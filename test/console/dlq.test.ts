@@ -1,8 +1,8 @@
 import type { Page } from "playwright-core";
 import { beforeEach, describe, expect, it } from "vitest";
-import { eventually, openPage, pageErrors, poll, useConsoleApp } from "./harness.js";
+import { consoleAppPerFile, eventually, openPage, pageErrors, poll } from "./harness.js";
 
-const $ = useConsoleApp();
+const $ = consoleAppPerFile();
 beforeEach(async () => {
   const dlqIds = (await $.app.client.dlq.listMessages()).messages.map((m) => m.dlqId);
   if (dlqIds.length) await $.app.client.dlq.deleteMany({ dlqIds });

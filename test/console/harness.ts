@@ -130,7 +130,7 @@ export async function startConsoleApp(): Promise<ConsoleApp> {
  * The file's browser and app, started before its tests and stopped after them: one Chromium
  * per test file, as the files run in parallel.
  */
-export function useConsoleApp(): { readonly browser: Browser; readonly app: ConsoleApp } {
+export function consoleAppPerFile(): { readonly browser: Browser; readonly app: ConsoleApp } {
   const ctx = {} as { browser: Browser; app: ConsoleApp };
   beforeAll(async () => {
     [ctx.browser, ctx.app] = await Promise.all([launchBrowser(), startConsoleApp()]);

@@ -1,8 +1,8 @@
 import { nextRuns } from "jobstash/sync";
 import { describe, expect, it } from "vitest";
-import { eventually, openPage, pageErrors, poll, useConsoleApp } from "./harness.js";
+import { consoleAppPerFile, eventually, openPage, pageErrors, poll } from "./harness.js";
 
-const $ = useConsoleApp();
+const $ = consoleAppPerFile();
 
 describe("the console's Jobs page", () => {
   it("lists every job of the registry with its schema, settings and schedules", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { eventually, openPage, pageErrors, poll, useConsoleApp } from "./harness.js";
+import { consoleAppPerFile, eventually, openPage, pageErrors, poll } from "./harness.js";
 
-const $ = useConsoleApp();
+const $ = consoleAppPerFile();
 
 describe("the console's Messages page", () => {
   it("shows a message triggered from the API without a reload, then its delivery", async () => {

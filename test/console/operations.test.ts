@@ -1,9 +1,9 @@
 import { Client } from "@upstash/qstash";
 import { DEV_USERS } from "jobstash/dev-server";
 import { describe, expect, it } from "vitest";
-import { eventually, openPage, pageErrors, poll, useConsoleApp } from "./harness.js";
+import { consoleAppPerFile, eventually, openPage, pageErrors, poll } from "./harness.js";
 
-const $ = useConsoleApp();
+const $ = consoleAppPerFile();
 
 const SCHEDULE = "console-test.development.charge.weekly";
 
