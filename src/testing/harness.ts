@@ -282,7 +282,8 @@ export class TestHarness<TJobs extends readonly AnyJob[]> implements TestJobstas
 
   /** Messages from `jobs.trigger` / `jobs.batch` (built and validated there), into the engine. */
   async #publish(messages: readonly PublishMessage[]): Promise<string[]> {
-    if (this.#closed) throw closed();
+    // A bare jobs.trigger right after createTestJobstash waits for the declared queues too.
+    await this.#usable();
     // Every item is checked before any is accepted, as QStash's batch endpoint does.
     const commits = messages.map((message, index) => {
       try {
