@@ -87,6 +87,31 @@ describe("queues", () => {
       ],
     });
   });
+  it("holds a bare jobs.trigger made at once until the declared queues exist", async () => {
+    const job = defineJob({ id: "early", input: z.object({ n: z.number() }), queue: "gated", run: () => {} });
+    // A schedule whose input takes a moment to check keeps the harness's setup busy.
+    const slowCheck = z.object({ n: z.number() }).refine(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return true;
+    });
+    const cron = defineJob({
+      id: "cron",
+      input: slowCheck,
+      schedules: [{ cron: "0 0 1 1 *", input: { n: 1 } }],
+      run: () => {},
+    });
+    const jobs = createJobstash({
+      app: "acme",
+      jobs: [job, cron],
+      queues: [defineQueue({ name: "gated", paused: true })],
+      logger: quietLogger(),
+    });
+    const t = harness(jobs, { now: START });
+    // No await in between: the harness is still creating what sync would.
+    await jobs.trigger("early", { n: 1 });
+    await expect(t.drain()).rejects.toMatchObject({ code: "STUCK" });
+    expect(t.runs()).toEqual([]);
+  });
 });
 
 describe("flow control", () => {
