@@ -200,14 +200,14 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
   const view = (bindings: EnvSource | undefined): JobstashWithEnv<TJobs> => ({
     async trigger(id, input, call = {}) {
       const { publisher } = inner;
-      const config = resolveConfig(options, bindings ?? publisher?.env());
+      const config = resolveConfig(options, captured(publisher, bindings));
       const message = await prepare(id, input, call, config, `trigger("${id}")`);
       if (publisher) return (await publisher.publish([message]))[0]!;
       return publish(config.qstash(), message);
     },
     async batch(items) {
       const { publisher } = inner;
-      const config = resolveConfig(options, bindings ?? publisher?.env());
+      const config = resolveConfig(options, captured(publisher, bindings));
       // Every item is validated before the first request, so a bad one publishes nothing.
       const requests = await Promise.all(
         items.map((item, index) =>
@@ -234,6 +234,15 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
   };
   Object.defineProperty(jobstash, INTERNALS, { value: inner });
   return jobstash;
+}
+
+/**
+ * The bindings a trigger resolves its settings with: its own, over the publisher's env while a
+ * test harness captures the registry (so `withEnv(env)` needs no base URL in `env` there).
+ */
+function captured(publisher: Publisher | undefined, bindings: EnvSource | undefined) {
+  if (!publisher) return bindings;
+  return bindings ? { ...publisher.env(), ...bindings } : publisher.env();
 }
 
 /** Whole seconds of an optional duration, as QStash's headers take them. */

@@ -118,6 +118,24 @@ describe("settings", () => {
     });
   });
 
+  it("fills in what withEnv's bindings lack from the harness's env", async () => {
+    const seen: unknown[] = [];
+    const job = defineJob({
+      id: "flagged",
+      input: z.undefined(),
+      run(_input, ctx) {
+        seen.push(ctx.env.FEATURE);
+      },
+    });
+    const jobs = createJobstash({ app: "acme", jobs: [job], logger: quietLogger() });
+    const t = harness(jobs, { env: { FEATURE: "on" } });
+    // As a Hono route would, with the request's bindings (no JOBSTASH_BASE_URL among them).
+    await jobs.withEnv({ SOME_BINDING: "x" }).trigger("flagged", undefined);
+    await t.advance(0);
+    expect(t.runs("flagged")).toEqual([expect.objectContaining({ status: 200 })]);
+    expect(seen).toEqual(["on"]);
+  });
+
   it("signs with the registry's own keys and base URL when it sets them", async () => {
     const job = defineJob({ id: "keyed", input: z.undefined(), run: () => "ok" });
     const jobs = createJobstash({
