@@ -6,6 +6,7 @@ export { type PendingMessage, TestHarnessError, type TestHarnessErrorCode } from
 export type {
   AttemptError,
   AttemptOutcome,
+  AttemptRecord,
   DeliveredInput,
   DlqRecord,
   DrainOptions,

@@ -62,11 +62,11 @@ export interface AttemptError {
 /** What QStash does after an attempt. */
 export type AttemptOutcome = "success" | "retry" | "failed" | "cancelled";
 
-/** One attempt of a job: a delivery of its message to the receiver. */
-export interface RunRecord<TInput = unknown> {
+/** What every attempt records: one delivery of a message to the receiver, and its answer. */
+export interface AttemptRecord<TInput = unknown> {
   messageId: string;
   jobId: string;
-  /** The input as delivered (JSON-decoded body). */
+  /** The job's input as delivered (the JSON-decoded body of the job's message). */
   input: TInput;
   /** 1 for the first attempt, 2 for the first retry, ... (`ctx.attempt`). */
   attempt: number;
@@ -76,33 +76,28 @@ export interface RunRecord<TInput = unknown> {
   status: number;
   /** `success`; `retry` (another attempt is due at `retryAt`); `failed` (into the DLQ); `cancelled`. */
   outcome: AttemptOutcome;
-  /** What `run` returned, as JSON, when the attempt succeeded. */
-  output?: unknown;
   /** Why the attempt failed, when it did. */
   error?: AttemptError;
   /** When the next attempt is due, for `outcome: "retry"`. */
   retryAt?: Date;
+}
+
+/** One attempt of a job. */
+export interface RunRecord<TInput = unknown> extends AttemptRecord<TInput> {
+  /** What `run` returned, as JSON, when the attempt succeeded. */
+  output?: unknown;
   /** The schedule that produced the message, for cron runs. */
   scheduleId?: string;
 }
 
-/** One delivery of a callback that ran `onSuccess` or `onFailure`. */
-export interface HookRecord<TInput = unknown> {
+/**
+ * One delivery of a callback that ran `onSuccess` or `onFailure`: `messageId` is the callback's
+ * own message, and `attempt` counts its deliveries (a hook that throws is retried like a job).
+ */
+export interface HookRecord<TInput = unknown> extends AttemptRecord<TInput> {
   hook: "onSuccess" | "onFailure";
-  /** The callback's own message id. */
-  messageId: string;
   /** The message whose outcome the callback reports. */
   sourceMessageId: string;
-  jobId: string;
-  /** The job's input, as delivered. */
-  input: TInput;
-  /** 1 for the callback's first delivery; a hook that throws is retried like a job. */
-  attempt: number;
-  time: Date;
-  status: number;
-  outcome: AttemptOutcome;
-  error?: AttemptError;
-  retryAt?: Date;
 }
 
 /** A message's state: pending (`delayed`, `waiting`, `active`, `retry`) or final. */
