@@ -265,6 +265,30 @@ describe("timeouts", () => {
     expect(aborted).toEqual([true]);
   });
 
+  it("applies the job's own timeout to a job that ignores its signal, not the harness's default", async () => {
+    const job = defineJob({
+      id: "deaf",
+      input,
+      timeout: "200ms",
+      retries: 0,
+      run: () => new Promise(() => {}),
+    });
+    const t = harness(createJobstash({ app: "acme", jobs: [job], logger: quietLogger() }), {
+      attemptTimeout: "5s",
+    });
+    const started = Date.now();
+    await t.trigger("deaf", { n: 1 });
+    // A failed attempt, not a NEVER_SETTLED error: the job has a timeout, and it applied.
+    await t.drain();
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(t.runs("deaf")).toEqual([
+      expect.objectContaining({
+        outcome: "failed",
+        error: expect.objectContaining({ message: expect.stringMatching(/timed out/) }),
+      }),
+    ]);
+  });
+
   it("rejects advance and drain with NEVER_SETTLED when a job without a timeout never returns", async () => {
     const job = defineJob({
       id: "stuck",
