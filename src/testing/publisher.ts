@@ -21,13 +21,17 @@ interface Router {
   publisher: Publisher;
 }
 const routers = new WeakMap<JobstashInternals, Router>();
+const routerOf = new WeakMap<Capture, Router>();
 
 /**
  * Runs `fn` (a delivery, or a trigger through the harness) with `capture` as the harness in
  * charge, so any `jobs.trigger` it makes, however deep, lands in that harness.
  */
 export function within<T>(capture: Capture, fn: () => T): T {
-  return current.run(capture, fn);
+  // Only while another harness shares the registry: on Node 20 a running AsyncLocalStorage
+  // hooks every promise in the process, and with one harness open there is nothing to tell.
+  const shared = (routerOf.get(capture)?.open.size ?? 0) > 1;
+  return shared ? current.run(capture, fn) : fn();
 }
 
 /**
@@ -61,6 +65,7 @@ export function capture(jobs: AnyJobstash, capture: Capture): () => void {
   }
   const { open, publisher } = router;
   open.add(capture);
+  routerOf.set(capture, router);
   inner.publisher = publisher;
   return () => {
     open.delete(capture);

@@ -71,11 +71,23 @@ export class Records {
   #created(id: string): void {
     const msg = this.#user.messages.get(id);
     if (!msg) return;
-    const { rawId, marker } = route(msg.url);
-    const hook: Hook | undefined =
-      marker === "success" ? "onSuccess" : marker === "failure" ? "onFailure" : undefined;
+    const { jobId, hook } = this.#target(msg.url);
     const source = msg.parent ? this.#messages.get(msg.parent.id) : undefined;
-    this.#messages.set(id, { msg, jobId: decode(rawId), hook, source, attempts: [], callbacks: [] });
+    this.#messages.set(id, { msg, jobId, hook, source, attempts: [], callbacks: [] });
+  }
+
+  /** The job and hook a URL delivers to; a registry has a few URLs, each parsed once. */
+  readonly #targets = new Map<string, { jobId: string; hook?: Hook }>();
+
+  #target(url: string): { jobId: string; hook?: Hook } {
+    let target = this.#targets.get(url);
+    if (!target) {
+      const { rawId, marker } = route(url);
+      const hook = marker === "success" ? "onSuccess" : marker === "failure" ? "onFailure" : undefined;
+      target = { jobId: decode(rawId), ...(hook && { hook }) };
+      this.#targets.set(url, target);
+    }
+    return target;
   }
 
   #decided(id: string, outcome: AttemptOutcome, final?: Tracked["final"], retryAt?: number): void {
