@@ -7,7 +7,7 @@ import { z } from "zod";
 
 const sendWelcome = defineJob({
   id: "send-welcome",
-  input: z.object({ userId: z.string(), email: z.string().email() }),
+  input: z.object({ userId: z.string(), email: z.email() }),
   run: async () => ({ sent: true }),
 });
 const report = defineJob({ id: "report", input: z.object({ day: z.string() }), run: () => undefined });
