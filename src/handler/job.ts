@@ -1,0 +1,164 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import type { EnvSource } from "../config.js";
+import { jobDefaults } from "../job/define.js";
+import type { AnyJob, JobContext, Logger, Schema } from "../job/types.js";
+import { FORWARDED } from "../jobstash.js";
+import { toMilliseconds } from "../util/duration.js";
+import type { DeliveryRequest } from "./handler.js";
+import { nonRetryable, type Reply, success } from "./respond.js";
+
+/** What running a job or a hook needs from the request. */
+export interface Base {
+  job: AnyJob;
+  env: EnvSource;
+  waitUntil: (promise: Promise<unknown>) => void;
+  logger: Logger;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** JSON from bytes; an empty body is `undefined` (a job whose input schema allows it). */
+export function parseJson(bytes: Uint8Array, what: string): unknown {
+  if (bytes.length === 0) return undefined;
+  try {
+    return JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw nonRetryable("INVALID_JSON", `${what} is not valid UTF-8 JSON`);
+  }
+}
+
+export async function validate(schema: Schema, value: unknown, code: string, what: string): Promise<unknown> {
+  const result = await schema["~standard"].validate(value);
+  if (result.issues) throw nonRetryable(code, `${what} does not match the schema`, result.issues);
+  return (result as StandardSchemaV1.SuccessResult<unknown>).value;
+}
+
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+
+function prefixed(logger: Logger, prefix: string): Logger {
+  const out = {} as Logger;
+  for (const level of LEVELS)
+    out[level] = (message, ...args) => logger[level](`${prefix} ${message}`, ...args);
+  return out;
+}
+
+/**
+ * A job's abort controller, made on first use: most jobs have no timeout and never read
+ * `ctx.signal`, and in Node an AbortController costs more per request than parsing the input.
+ */
+export class LazyAbort {
+  #controller: AbortController | undefined;
+  get controller(): AbortController {
+    this.#controller ??= new AbortController();
+    return this.#controller;
+  }
+  /** Whether the signal was made and has fired. */
+  get aborted(): boolean {
+    return this.#controller?.signal.aborted ?? false;
+  }
+  get reason(): unknown {
+    return this.#controller?.signal.reason;
+  }
+}
+
+/** What a delivery or a callback says about the message; the job's defaults fill the gaps. */
+interface MessageMeta {
+  messageId?: string | null;
+  retried?: number;
+  maxRetries?: number;
+  scheduleId?: string | null;
+  label?: string | null;
+}
+
+export function context(base: Base, meta: MessageMeta, abort: LazyAbort): JobContext {
+  const { job } = base;
+  const defaults = jobDefaults(job);
+  const messageId = meta.messageId ?? "";
+  const retried = meta.retried ?? 0;
+  let logger: Logger | undefined;
+  return {
+    jobId: job.id,
+    messageId,
+    attempt: retried + 1,
+    retried,
+    maxRetries: meta.maxRetries ?? defaults.retries,
+    scheduleId: meta.scheduleId || undefined,
+    label: meta.label ?? defaults.label,
+    // Getters, so requests whose job never reads them do not pay for them.
+    get signal() {
+      return abort.controller.signal;
+    },
+    env: base.env,
+    waitUntil: base.waitUntil,
+    get logger() {
+      logger ??= prefixed(base.logger, `[jobstash ${job.id} ${messageId}]`);
+      return logger;
+    },
+  };
+}
+
+function intHeader(value: string | null | undefined): number | undefined {
+  const n = Number(value);
+  return value != null && value !== "" && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+const noop = () => {};
+
+/** Abort the job's signal after its timeout; the returned function cancels the timer. */
+function armTimeout(job: AnyJob, abort: LazyAbort): () => void {
+  const timeout = job.definition.timeout;
+  if (timeout === undefined) return noop;
+  const ms = toMilliseconds(timeout);
+  const controller = abort.controller;
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`job "${job.id}" timed out after ${ms} ms`, "TimeoutError")),
+    ms,
+  );
+  return () => clearTimeout(timer);
+}
+
+export async function runJob(
+  base: Base,
+  body: Uint8Array,
+  headers: DeliveryRequest["headers"],
+): Promise<Reply> {
+  const { job } = base;
+  const input = await validate(
+    job.input,
+    parseJson(body, "the body"),
+    "INVALID_PAYLOAD",
+    `the input of job "${job.id}"`,
+  );
+  const abort = new LazyAbort();
+  const ctx = context(
+    base,
+    {
+      messageId: headers.get("upstash-message-id"),
+      retried: intHeader(headers.get("upstash-retried")),
+      maxRetries: intHeader(headers.get(FORWARDED.maxRetries)),
+      scheduleId: headers.get("upstash-schedule-id"),
+      label: headers.get(FORWARDED.label),
+    },
+    abort,
+  );
+  const disarm = armTimeout(job, abort);
+  let output: unknown;
+  try {
+    output = await job.definition.run(input, ctx);
+  } catch (error) {
+    // A job that gave up because its signal fired reports the timeout, not the abort noise.
+    if (abort.aborted) throw abort.reason;
+    throw error;
+  } finally {
+    disarm();
+  }
+  if (job.output)
+    output = await validate(job.output, output, "INVALID_OUTPUT", `the output of job "${job.id}"`);
+  try {
+    return success(output);
+  } catch (error) {
+    // JSON.stringify throws on a bigint or a cycle. The job's work is done; a retry would redo it and fail alike.
+    const why = error instanceof Error ? error.message : String(error);
+    throw nonRetryable("INVALID_OUTPUT", `the output of job "${job.id}" cannot be sent as JSON: ${why}`);
+  }
+}
