@@ -321,7 +321,16 @@ describe.each([
     });
 
     it("garbage in the header is 401, not a crash", async () => {
-      for (const token of ["abc", "a.b", "a.b.c", "!!.??.**", `${btoa("{")}.${btoa("{}")}.x`]) {
+      // The last: a signature segment of length 1 mod 4, which is no base64 (atob throws on it).
+      const tokens = [
+        "abc",
+        "a.b",
+        "a.b.c",
+        "!!.??.**",
+        `${btoa("{")}.${btoa("{}")}.x`,
+        "eyJhbGciOiJIUzI1NiJ9.e30.x",
+      ];
+      for (const token of tokens) {
         const request = new Request(url("greet"), {
           method: "POST",
           body: "{}",
