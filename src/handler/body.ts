@@ -1,6 +1,6 @@
 import { ConfigError, JobstashError } from "../errors.js";
 import type { DeliveryRequest } from "./handler.js";
-import { HttpFailure } from "./respond.js";
+import { HttpFailure, thrownMessage } from "./respond.js";
 
 /** The body's bytes, refusing to buffer more than `max`. */
 export async function readBody(request: DeliveryRequest, max: number): Promise<Uint8Array> {
@@ -20,7 +20,7 @@ export async function readBody(request: DeliveryRequest, max: number): Promise<U
     throw new HttpFailure(
       400,
       "UNREADABLE_BODY",
-      `the request body could not be read (${error instanceof Error ? error.message : String(error)})`,
+      `the request body could not be read (${thrownMessage(error)})`,
     );
   }
 }

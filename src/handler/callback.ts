@@ -3,7 +3,7 @@ import type { JobFailure } from "../job/types.js";
 import { FORWARDED } from "../jobstash.js";
 import { base64ToBytes } from "../util/base64.js";
 import { type Base, context, LazyAbort, parseJson } from "./job.js";
-import { ignored, nonRetryable, type Reply, success } from "./respond.js";
+import { ignored, log, nonRetryable, type Reply, success } from "./respond.js";
 
 /** The JSON QStash posts to callback URLs (fields this handler reads). */
 interface CallbackPayload {
@@ -69,7 +69,11 @@ export async function runCallback(base: Base, kind: "success" | "failure", body:
   const parsed = await job.input["~standard"].validate(sourceInput);
   if (parsed.issues) {
     // The message never was a valid input of this job; no typed hook can take it. It stays in QStash's DLQ.
-    base.logger.warn(`jobstash ${job.id}: on${kind} skipped: the original input does not match the schema`);
+    log(
+      base.logger,
+      "warn",
+      `jobstash ${job.id}: on${kind} skipped: the original input does not match the schema`,
+    );
     return ignored("the original input does not match the job's schema");
   }
   const input = (parsed as StandardSchemaV1.SuccessResult<unknown>).value;
@@ -95,7 +99,7 @@ export async function runCallback(base: Base, kind: "success" | "failure", body:
         // The job did its work, so this is the app's schema, not the message: say so in the
         // app's logs, and let the callback go to the DLQ to be retried once the schema is fixed.
         const message = `onSuccess of job "${job.id}" cannot run: its output schema rejects the JSON the job returned; an output schema must accept the JSON form of its own output (z.coerce.date() instead of z.date(), no transform it cannot read back)`;
-        base.logger.warn(`jobstash ${job.id}: ${message}`);
+        log(base.logger, "warn", `jobstash ${job.id}: ${message}`);
         throw nonRetryable("INVALID_OUTPUT", message, result.issues);
       }
       output = (result as StandardSchemaV1.SuccessResult<unknown>).value;

@@ -4,7 +4,7 @@ import { type AnyJobstash, internals } from "../jobstash.js";
 import { readBody } from "./body.js";
 import { runCallback } from "./callback.js";
 import { runJob } from "./job.js";
-import { failureReply, HttpFailure, nonRetryable, type Reply, toResponse } from "./respond.js";
+import { failureReply, HttpFailure, log, nonRetryable, type Reply, toResponse } from "./respond.js";
 import { SignatureFailure, verifySignature } from "./verify.js";
 
 /** What Workers and Vercel pass as the third argument; only `waitUntil` is used. */
@@ -172,6 +172,6 @@ function safeDecode(segment: string): string {
 /** Without a platform `waitUntil`, background work just runs on; its failures are logged. */
 function floating(logger: Logger) {
   return (promise: Promise<unknown>) => {
-    promise.catch((error) => logger.error("jobstash: background work failed", error));
+    promise.catch((error) => log(logger, "error", "jobstash: background work failed", error));
   };
 }

@@ -5,7 +5,7 @@ import type { AnyJob, JobContext, Logger, Schema } from "../job/types.js";
 import { FORWARDED } from "../jobstash.js";
 import { toMilliseconds } from "../util/duration.js";
 import type { DeliveryRequest } from "./handler.js";
-import { nonRetryable, type Reply, success } from "./respond.js";
+import { nonRetryable, type Reply, success, thrownMessage } from "./respond.js";
 
 /** What running a job or a hook needs from the request. */
 export interface Base {
@@ -158,7 +158,9 @@ export async function runJob(
     return success(output);
   } catch (error) {
     // JSON.stringify throws on a bigint or a cycle. The job's work is done; a retry would redo it and fail alike.
-    const why = error instanceof Error ? error.message : String(error);
-    throw nonRetryable("INVALID_OUTPUT", `the output of job "${job.id}" cannot be sent as JSON: ${why}`);
+    throw nonRetryable(
+      "INVALID_OUTPUT",
+      `the output of job "${job.id}" cannot be sent as JSON: ${thrownMessage(error)}`,
+    );
   }
 }

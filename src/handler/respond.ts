@@ -95,28 +95,107 @@ export function toResponse({ status, headers, body }: Reply): Response {
 
 const MAX_MESSAGE = 2000;
 
-/** Turn anything thrown while handling a request into the response QStash should see. */
-export function failureReply(error: unknown, logger: Logger, where: string): Reply {
+/** Text that `read` returns, or `undefined` when reading it throws (a getter, a toString, a Proxy trap). */
+function textOf(read: () => unknown): string | undefined {
+  try {
+    const value = read();
+    return typeof value === "string" ? value : String(value);
+  } catch {
+    return undefined;
+  }
+}
+
+const UNREADABLE_MESSAGE = "[message unreadable: reading it throws]";
+
+/**
+ * The name and message of anything thrown. A thrown value is the job's own code and may throw
+ * again when read: every read is guarded, and a value that cannot be read is described by what
+ * it is instead of being run again.
+ */
+function thrownParts(error: unknown): [name: string, message: string] {
+  if (error === null || (typeof error !== "object" && typeof error !== "function")) {
+    return ["Error", String(error)];
+  }
+  let isError: boolean;
+  try {
+    isError = error instanceof Error;
+  } catch {
+    // instanceof reads the prototype chain, which a Proxy's trap answers.
+    return ["Error", "[object that throws when inspected, such as a Proxy]"];
+  }
+  if (isError) {
+    const thrown = error as Error;
+    return [textOf(() => thrown.name) ?? "Error", textOf(() => thrown.message) ?? UNREADABLE_MESSAGE];
+  }
+  const text = textOf(() => String(error));
+  if (text !== undefined) return ["Error", text];
+  const bare = textOf(() => (Object.getPrototypeOf(error) === null ? "no prototype" : "")) === "no prototype";
+  return ["Error", bare ? "[object with no prototype]" : "[object whose toString throws]"];
+}
+
+/** `Name: message` of anything thrown, never throwing itself. */
+export function describeThrown(error: unknown): string {
+  const [name, message] = thrownParts(error);
+  return `${name}: ${message}`;
+}
+
+/** The message of anything thrown, never throwing itself. */
+export function thrownMessage(error: unknown): string {
+  return thrownParts(error)[1];
+}
+
+/**
+ * Write one line through the app's logger. A logger that throws must not change the reply, and
+ * one that cannot format the thrown value gets the line with the value described instead.
+ */
+export function log(logger: Logger, level: keyof Logger, line: string, error?: unknown): void {
+  try {
+    if (error === undefined) logger[level](line);
+    else logger[level](line, error);
+  } catch {
+    if (error === undefined) return;
+    try {
+      logger[level](`${line}: ${describeThrown(error)}`);
+    } catch {}
+  }
+}
+
+/** The reply to a failure of a known kind, or `undefined` for any other throw. */
+function knownReply(error: unknown, logger: Logger, where: string): Reply | undefined {
   if (error instanceof HttpFailure) {
-    if (error.status === 401 || error.status >= 500) logger.warn(`${where}: ${error.message}`);
+    if (error.status === 401 || error.status >= 500) log(logger, "warn", `${where}: ${error.message}`);
     return errorReply(error.status, error.code, error.message, error.headers, error.issues);
   }
   if (error instanceof NonRetryableError) {
-    return errorReply(489, "NON_RETRYABLE", error.message, NON_RETRYABLE);
+    return errorReply(489, "NON_RETRYABLE", thrownMessage(error), NON_RETRYABLE);
   }
   if (error instanceof InvalidPayloadError) {
-    return errorReply(489, "INVALID_PAYLOAD", error.message, NON_RETRYABLE, error.issues);
+    return errorReply(489, "INVALID_PAYLOAD", thrownMessage(error), NON_RETRYABLE, error.issues);
   }
   if (error instanceof RetryAfterError) {
-    return errorReply(429, "RETRY_AFTER", error.message, { "Retry-After": String(error.retryAfter) });
+    return errorReply(429, "RETRY_AFTER", thrownMessage(error), { "Retry-After": String(error.retryAfter) });
   }
   if (error instanceof ConfigError) {
     // Retryable on purpose: once the configuration is fixed, QStash's next attempt succeeds.
-    logger.error(`${where}: ${error.message}`);
-    return errorReply(500, "CONFIG", error.message);
+    log(logger, "error", `${where}: ${thrownMessage(error)}`);
+    return errorReply(500, "CONFIG", thrownMessage(error));
   }
-  logger.error(`${where}: job threw`, error);
+  return undefined;
+}
+
+/**
+ * Turn anything thrown while handling a request into the response QStash should see. Never
+ * throws: whatever a job threw, the reply is JSON, and the stack stays in the app's logs.
+ */
+export function failureReply(error: unknown, logger: Logger, where: string): Reply {
+  try {
+    const reply = knownReply(error, logger, where);
+    if (reply) return reply;
+  } catch {
+    // The value's own code threw while it was classified (a Proxy trap, a getter on a subclass
+    // of ours): it is no failure of a known kind, so it is answered as any other throw.
+  }
+  log(logger, "error", `${where}: job threw`, error);
   // Name and message only: stacks and causes stay in the app's own logs.
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : `Error: ${String(error)}`;
-  return errorReply(500, "JOB_FAILED", text.slice(0, MAX_MESSAGE));
+  return errorReply(500, "JOB_FAILED", describeThrown(error).slice(0, MAX_MESSAGE));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { createFixture } from "../helpers/fixture.js";
+import { type createFixture, STACK_OR_PATH, UNPRINTABLE } from "../helpers/fixture.js";
 import { BASE } from "../helpers/keys.js";
 import { sign } from "../helpers/sign.js";
 
@@ -143,6 +143,27 @@ export function conformance(target: AdapterTarget): void {
             dlqId: "dlq_9",
           },
         ]);
+      }));
+
+    it("answers a throw that cannot be turned into text with JSON 500, never a stack", () =>
+      withApp(async (origin) => {
+        for (const value of Object.keys(UNPRINTABLE)) {
+          const sourceBody = b64(JSON.stringify({ value }));
+          const deliveries = [
+            ["/odd-throw", { value }],
+            ["/odd-throw?callback=success", { status: 200, body: "", sourceBody }],
+            ["/odd-throw?callback=failure", { status: 500, body: "", sourceBody }],
+          ] as const;
+          for (const [path, body] of deliveries) {
+            const response = await post(origin, path, JSON.stringify(body));
+            expect([response.status, response.headers.get("content-type")], `${path} ${value}`).toEqual([
+              500,
+              "application/json",
+            ]);
+            expect(JSON.parse(response.text).error.code).toBe("JOB_FAILED");
+            expect(response.text).not.toMatch(STACK_OR_PATH);
+          }
+        }
       }));
 
     it("answers 405 to other methods", () =>
