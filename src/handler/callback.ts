@@ -2,8 +2,9 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { JobFailure } from "../job/types.js";
 import { FORWARDED } from "../jobstash.js";
 import { base64ToBytes } from "../util/base64.js";
-import { type Base, context, LazyAbort, parseJson } from "./job.js";
+import { type Base, context, parseJson } from "./job.js";
 import { ignored, log, nonRetryable, type Reply, success } from "./respond.js";
+import { LazyAbort, underTimeout } from "./timeout.js";
 
 /** The JSON QStash posts to callback URLs (fields this handler reads). */
 interface CallbackPayload {
@@ -72,7 +73,7 @@ export async function runCallback(base: Base, kind: "success" | "failure", body:
     log(
       base.logger,
       "warn",
-      `jobstash ${job.id}: on${kind} skipped: the original input does not match the schema`,
+      `${base.where()}: on${kind} skipped: the original input does not match the schema`,
     );
     return ignored("the original input does not match the job's schema");
   }
@@ -99,17 +100,20 @@ export async function runCallback(base: Base, kind: "success" | "failure", body:
         // The job did its work, so this is the app's schema, not the message: say so in the
         // app's logs, and let the callback go to the DLQ to be retried once the schema is fixed.
         const message = `onSuccess of job "${job.id}" cannot run: its output schema rejects the JSON the job returned; an output schema must accept the JSON form of its own output (z.coerce.date() instead of z.date(), no transform it cannot read back)`;
-        log(base.logger, "warn", `jobstash ${job.id}: ${message}`);
+        log(base.logger, "warn", `${base.where()}: ${message}`);
         throw nonRetryable("INVALID_OUTPUT", message, result.issues);
       }
       output = (result as StandardSchemaV1.SuccessResult<unknown>).value;
     }
-    await job.definition.onSuccess!({ input, output, ctx });
+    await underTimeout(base, abort, "onSuccess", () => job.definition.onSuccess!({ input, output, ctx }));
   } else {
     // Non-UTF-8 bytes become U+FFFD: error bodies are for reading, not for parsing.
     const text = new TextDecoder().decode(responseBody);
     const error: JobFailure = { status: payload.status, body: text, message: failureMessage(text) };
-    await job.definition.onFailure!({ input, error, dlqId: payload.dlqId || undefined, ctx });
+    const dlqId = payload.dlqId || undefined;
+    await underTimeout(base, abort, "onFailure", () =>
+      job.definition.onFailure!({ input, error, dlqId, ctx }),
+    );
   }
   return success(undefined);
 }

@@ -69,6 +69,11 @@ export function createReplyHandler(jobstash: AnyJobstash): ReplyHandler {
 
   return async (request, env, executionContext) => {
     let jobId: string | undefined;
+    // The same prefix as ctx.logger, so the receiver's lines about a job sort with the job's own.
+    const where = () =>
+      jobId === undefined
+        ? "jobstash"
+        : `[jobstash ${jobId} ${request.headers.get("upstash-message-id") ?? "?"}]`;
     try {
       if (request.method !== "POST") {
         throw new HttpFailure(
@@ -122,7 +127,7 @@ export function createReplyHandler(jobstash: AnyJobstash): ReplyHandler {
         );
       }
       const waitUntil = executionContext ? executionContext.waitUntil.bind(executionContext) : background;
-      const base = { job, env: config.env, waitUntil, logger };
+      const base = { job, env: config.env, waitUntil, logger, where };
 
       if (marker === null) {
         return await runJob(base, body, request.headers);
@@ -132,12 +137,7 @@ export function createReplyHandler(jobstash: AnyJobstash): ReplyHandler {
       }
       throw nonRetryable("BAD_CALLBACK", `unknown callback marker "${marker}"; expected success or failure`);
     } catch (error) {
-      // The same prefix as ctx.logger, so a failure's lines sort with the job's own.
-      const where =
-        jobId === undefined
-          ? "jobstash"
-          : `[jobstash ${jobId} ${request.headers.get("upstash-message-id") ?? "?"}]`;
-      return failureReply(error, logger, where);
+      return failureReply(error, logger, where());
     }
   };
 }

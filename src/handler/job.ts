@@ -3,9 +3,9 @@ import type { EnvSource } from "../config.js";
 import { jobDefaults } from "../job/define.js";
 import type { AnyJob, JobContext, Logger, Schema } from "../job/types.js";
 import { FORWARDED } from "../jobstash.js";
-import { toMilliseconds } from "../util/duration.js";
 import type { DeliveryRequest } from "./handler.js";
 import { nonRetryable, type Reply, success, thrownMessage } from "./respond.js";
+import { LazyAbort, underTimeout } from "./timeout.js";
 
 /** What running a job or a hook needs from the request. */
 export interface Base {
@@ -13,6 +13,8 @@ export interface Base {
   env: EnvSource;
   waitUntil: (promise: Promise<unknown>) => void;
   logger: Logger;
+  /** The prefix of the receiver's log lines about this request: `[jobstash <jobId> <messageId>]`. */
+  where: () => string;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -40,25 +42,6 @@ function prefixed(logger: Logger, prefix: string): Logger {
   for (const level of LEVELS)
     out[level] = (message, ...args) => logger[level](`${prefix} ${message}`, ...args);
   return out;
-}
-
-/**
- * A job's abort controller, made on first use: most jobs have no timeout and never read
- * `ctx.signal`, and in Node an AbortController costs more per request than parsing the input.
- */
-export class LazyAbort {
-  #controller: AbortController | undefined;
-  get controller(): AbortController {
-    this.#controller ??= new AbortController();
-    return this.#controller;
-  }
-  /** Whether the signal was made and has fired. */
-  get aborted(): boolean {
-    return this.#controller?.signal.aborted ?? false;
-  }
-  get reason(): unknown {
-    return this.#controller?.signal.reason;
-  }
 }
 
 /** What a delivery or a callback says about the message; the job's defaults fill the gaps. */
@@ -102,21 +85,6 @@ function intHeader(value: string | null | undefined): number | undefined {
   return value != null && value !== "" && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
-const noop = () => {};
-
-/** Abort the job's signal after its timeout; the returned function cancels the timer. */
-function armTimeout(job: AnyJob, abort: LazyAbort): () => void {
-  const timeout = job.definition.timeout;
-  if (timeout === undefined) return noop;
-  const ms = toMilliseconds(timeout);
-  const controller = abort.controller;
-  const timer = setTimeout(
-    () => controller.abort(new DOMException(`job "${job.id}" timed out after ${ms} ms`, "TimeoutError")),
-    ms,
-  );
-  return () => clearTimeout(timer);
-}
-
 export async function runJob(
   base: Base,
   body: Uint8Array,
@@ -141,17 +109,7 @@ export async function runJob(
     },
     abort,
   );
-  const disarm = armTimeout(job, abort);
-  let output: unknown;
-  try {
-    output = await job.definition.run(input, ctx);
-  } catch (error) {
-    // A job that gave up because its signal fired reports the timeout, not the abort noise.
-    if (abort.aborted) throw abort.reason;
-    throw error;
-  } finally {
-    disarm();
-  }
+  let output = await underTimeout(base, abort, "run", () => job.definition.run(input, ctx));
   if (job.output)
     output = await validate(job.output, output, "INVALID_OUTPUT", `the output of job "${job.id}"`);
   try {

@@ -25,7 +25,7 @@ export interface ErrorBody {
 
 const NON_RETRYABLE = { "Upstash-NonRetryable-Error": "true" } as const;
 
-/** A response decided before the job ran (bad signature, unknown job, ...). */
+/** A response the receiver decides itself (bad signature, unknown job, a timeout, ...). */
 export class HttpFailure extends Error {
   constructor(
     readonly status: number,
@@ -163,7 +163,8 @@ export function log(logger: Logger, level: keyof Logger, line: string, error?: u
 /** The reply to a failure of a known kind, or `undefined` for any other throw. */
 function knownReply(error: unknown, logger: Logger, where: string): Reply | undefined {
   if (error instanceof HttpFailure) {
-    if (error.status === 401 || error.status >= 500) log(logger, "warn", `${where}: ${error.message}`);
+    if (error.status >= 500) log(logger, "error", `${where}: ${error.message}`);
+    else if (error.status === 401) log(logger, "warn", `${where}: ${error.message}`);
     return errorReply(error.status, error.code, error.message, error.headers, error.issues);
   }
   if (error instanceof NonRetryableError) {

@@ -33,6 +33,8 @@ export function conformance(target: AdapterTarget): void {
       const response = await fetch(`${origin}/api/jobs${path}`, {
         method: "POST",
         body,
+        // A receiver that never answers fails the test instead of hanging it.
+        signal: AbortSignal.timeout(10_000),
         headers: {
           "content-type": "application/json",
           "upstash-signature": sign({ url: signFor, body }),
@@ -164,6 +166,21 @@ export function conformance(target: AdapterTarget): void {
             expect(response.text).not.toMatch(STACK_OR_PATH);
           }
         }
+      }));
+
+    it("answers 500 TIMEOUT when a job or hook outlives its timeout, without waiting for it", () =>
+      withApp(async (origin) => {
+        const source = { sourceMessageId: "msg_src", sourceBody: b64("{}"), retried: 0, maxRetries: 3 };
+        const responses = await Promise.all([
+          post(origin, "/stuck", "{}"),
+          post(origin, "/stuck?callback=success", JSON.stringify({ ...source, status: 200, body: "" })),
+          post(origin, "/stuck?callback=failure", JSON.stringify({ ...source, status: 500, body: "" })),
+        ]);
+        expect(responses.map((response) => [response.status, JSON.parse(response.text).error])).toEqual([
+          [500, { code: "TIMEOUT", message: 'job "stuck" timed out after 1000 ms' }],
+          [500, { code: "TIMEOUT", message: 'onSuccess of job "stuck" timed out after 1000 ms' }],
+          [500, { code: "TIMEOUT", message: 'onFailure of job "stuck" timed out after 1000 ms' }],
+        ]);
       }));
 
     it("answers 405 to other methods", () =>

@@ -130,7 +130,10 @@ describe.each([
       const { handler, seen } = createFixture();
       const response = await handler(delivery(url("slow"), {}));
       expect(response.status).toBe(500);
-      expect((await json(response)).error.message).toMatch(/TimeoutError: job "slow" timed out after 50 ms/);
+      expect((await json(response)).error).toEqual({
+        code: "TIMEOUT",
+        message: 'job "slow" timed out after 50 ms',
+      });
       expect(seen.aborted).toHaveLength(1);
     });
 

@@ -156,11 +156,22 @@ export function createFixture(options: { fromEnv?: boolean; maxBodySize?: number
     },
   });
 
+  // Ignores ctx.signal and never settles, nor do its hooks: only the receiver's timer can answer.
+  const never = () => new Promise<never>(() => {});
+  const stuck = defineJob({
+    id: "stuck",
+    input: z.object({}),
+    timeout: "1s",
+    run: never,
+    onSuccess: never,
+    onFailure: never,
+  });
+
   const noHooks = defineJob({ id: "no-hooks", input: z.undefined(), run: () => undefined });
 
   const jobs = createJobstash({
     app: "test-app",
-    jobs: [greet, fail, slow, badOutput, noHooks, oddThrow],
+    jobs: [greet, fail, slow, badOutput, noHooks, oddThrow, stuck],
     // fromEnv: everything comes from the request's bindings, as on Workers.
     ...(options.fromEnv ? {} : { baseUrl: BASE, signingKeys: KEYS, env: {} }),
     ...(options.maxBodySize === undefined ? {} : { maxBodySize: options.maxBodySize }),
