@@ -97,11 +97,13 @@ export async function runCallback(base: Base, kind: "success" | "failure", body:
     if (job.output) {
       const result = await job.output["~standard"].validate(output);
       if (result.issues) {
-        // The job did its work, so this is the app's schema, not the message: say so in the
-        // app's logs, and let the callback go to the DLQ to be retried once the schema is fixed.
-        const message = `onSuccess of job "${job.id}" cannot run: its output schema rejects the JSON the job returned; an output schema must accept the JSON form of its own output (z.coerce.date() instead of z.date(), no transform it cannot read back)`;
-        log(base.logger, "warn", `${base.where()}: ${message}`);
-        throw nonRetryable("INVALID_OUTPUT", message, result.issues);
+        // The job did its work, so this is the app's schema, not the message: the warning says
+        // so, and the callback goes to the DLQ to be retried once the schema is fixed.
+        throw nonRetryable(
+          "INVALID_OUTPUT",
+          `onSuccess of job "${job.id}" cannot run: its output schema rejects the JSON the job returned; an output schema must accept the JSON form of its own output (z.coerce.date() instead of z.date(), no transform it cannot read back)`,
+          result.issues,
+        );
       }
       output = (result as StandardSchemaV1.SuccessResult<unknown>).value;
     }

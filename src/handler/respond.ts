@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import {
   ConfigError,
+  formatIssues,
   InvalidPayloadError,
   issuePath,
   NonRetryableError,
@@ -160,43 +161,86 @@ export function log(logger: Logger, level: keyof Logger, line: string, error?: u
   }
 }
 
-/** The reply to a failure of a known kind, or `undefined` for any other throw. */
-function knownReply(error: unknown, logger: Logger, where: string): Reply | undefined {
+/** A failure of a known kind: its reply, and its log line's level and text. */
+interface Failure {
+  status: number;
+  code: string;
+  message: string;
+  headers?: Record<string, string>;
+  issues?: readonly StandardSchemaV1.Issue[];
+  level: "warn" | "error";
+  /** What the log line says after `<status> <code>: `. */
+  line: string;
+}
+
+const failure = (
+  status: number,
+  code: string,
+  message: string,
+  level: Failure["level"],
+  more: Partial<Failure> = {},
+): Failure => ({ status, code, message, level, line: message, ...more });
+
+/**
+ * What a thrown value of a known kind answers, or `undefined` for any other throw. `error`
+ * when the app's setup failed or a job overran its timeout, `warn` when the request was refused
+ * or the job gave its own verdict (non-retryable, retry later): never a stack for either.
+ */
+function classify(error: unknown): Failure | undefined {
   if (error instanceof HttpFailure) {
-    if (error.status >= 500) log(logger, "error", `${where}: ${error.message}`);
-    else if (error.status === 401) log(logger, "warn", `${where}: ${error.message}`);
-    return errorReply(error.status, error.code, error.message, error.headers, error.issues);
+    const { status, code, message, headers, issues } = error;
+    const line = issues ? `${message}\n${formatIssues(issues)}` : message;
+    return failure(status, code, message, status >= 500 ? "error" : "warn", { headers, issues, line });
   }
   if (error instanceof NonRetryableError) {
-    return errorReply(489, "NON_RETRYABLE", thrownMessage(error), NON_RETRYABLE);
+    return failure(489, "NON_RETRYABLE", thrownMessage(error), "warn", { headers: NON_RETRYABLE });
   }
   if (error instanceof InvalidPayloadError) {
-    return errorReply(489, "INVALID_PAYLOAD", thrownMessage(error), NON_RETRYABLE, error.issues);
+    // Its message lists the issues already.
+    const { issues } = error;
+    return failure(489, "INVALID_PAYLOAD", thrownMessage(error), "warn", { headers: NON_RETRYABLE, issues });
   }
   if (error instanceof RetryAfterError) {
-    return errorReply(429, "RETRY_AFTER", thrownMessage(error), { "Retry-After": String(error.retryAfter) });
+    const message = thrownMessage(error);
+    const seconds = error.retryAfter;
+    const headers = { "Retry-After": String(seconds) };
+    return failure(429, "RETRY_AFTER", message, "warn", {
+      headers,
+      line: `${message} (retry in ${seconds} s)`,
+    });
   }
   if (error instanceof ConfigError) {
     // Retryable on purpose: once the configuration is fixed, QStash's next attempt succeeds.
-    log(logger, "error", `${where}: ${thrownMessage(error)}`);
-    return errorReply(500, "CONFIG", thrownMessage(error));
+    return failure(500, "CONFIG", thrownMessage(error), "error");
   }
   return undefined;
 }
 
 /**
- * Turn anything thrown while handling a request into the response QStash should see. Never
- * throws: whatever a job threw, the reply is JSON, and the stack stays in the app's logs.
+ * Turn anything thrown while handling a request into the response QStash should see, and
+ * write its one log line. Never throws: whatever a job threw, the reply is JSON, and the stack
+ * stays in the app's logs.
  */
 export function failureReply(error: unknown, logger: Logger, where: string): Reply {
+  let failure: Failure | undefined;
   try {
-    const reply = knownReply(error, logger, where);
-    if (reply) return reply;
+    failure = classify(error);
   } catch {
     // The value's own code threw while it was classified (a Proxy trap, a getter on a subclass
     // of ours): it is no failure of a known kind, so it is answered as any other throw.
   }
-  log(logger, "error", `${where}: job threw`, error);
+  if (failure) {
+    const { status, code, message, headers, issues } = failure;
+    log(logger, failure.level, `${where}: ${status} ${code}: ${failure.line.replace(/\s*\n\s*/g, " ")}`);
+    try {
+      return errorReply(status, code, message, headers, issues);
+    } catch {
+      // Issues a job made itself may not be plain data; the message still says what failed.
+      return errorReply(status, code, message, headers);
+    }
+  }
+  // The thrown value goes to the logger whole, for its stack: this is the app's own code failing.
+  log(logger, "error", `${where}: 500 JOB_FAILED: job threw`, error);
   // Name and message only: stacks and causes stay in the app's own logs.
   return errorReply(500, "JOB_FAILED", describeThrown(error).slice(0, MAX_MESSAGE));
 }

@@ -228,7 +228,10 @@ describe.each([
         message: "the request body could not be read (aborted)",
       });
       expect(seen.runs).toEqual([]);
-      expect(logs).toEqual([]);
+      // A failed delivery like any other: one warning, nothing about a job.
+      expect(logs).toEqual([
+        "warn [jobstash greet ?]: 400 UNREADABLE_BODY: the request body could not be read (aborted)",
+      ]);
     });
   });
 

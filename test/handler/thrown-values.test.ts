@@ -63,7 +63,9 @@ describe("a thrown value that cannot be turned into text", () => {
     const text = await response.text();
     expect(JSON.parse(text)).toEqual({ error: { code: "JOB_FAILED", message: described[value] } });
     expect(text).not.toMatch(STACK_OR_PATH);
-    expect(logs).toEqual([expect.stringMatching(/^error \[jobstash odd-throw msg_test\]: job threw/)]);
+    expect(logs).toEqual([
+      expect.stringMatching(/^error \[jobstash odd-throw msg_test\]: 500 JOB_FAILED: job threw$/),
+    ]);
   });
 
   it("never rejects the reply handler's promise", async () => {
@@ -145,7 +147,9 @@ describe("a logger that throws", () => {
       stringifying(lines),
     )(delivery(url("boom"), { value: "null-prototype" }));
     expect(response.status).toBe(500);
-    expect(lines).toEqual(["[jobstash boom msg_test]: job threw: Error: [object with no prototype]"]);
+    expect(lines).toEqual([
+      "[jobstash boom msg_test]: 500 JOB_FAILED: job threw: Error: [object with no prototype]",
+    ]);
   });
 
   it("cannot turn a background failure into an unhandled rejection", async () => {

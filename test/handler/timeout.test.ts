@@ -96,7 +96,7 @@ describe("a job's timeout", () => {
     expect(signals.map((signal) => [signal.aborted, (signal.reason as Error).name])).toEqual([
       [true, "TimeoutError"],
     ]);
-    expect(logs).toEqual(['error [jobstash hang msg_test]: job "hang" timed out after 100 ms']);
+    expect(logs).toEqual(['error [jobstash hang msg_test]: 500 TIMEOUT: job "hang" timed out after 100 ms']);
   });
 
   it.each([
@@ -120,7 +120,7 @@ describe("a job's timeout", () => {
     finish.resolve({ done: true });
     await waitFor("the late result's line", async () => logs.length === 2, 5_000);
     expect(logs).toEqual([
-      'error [jobstash late msg_test]: job "late" timed out after 100 ms',
+      'error [jobstash late msg_test]: 500 TIMEOUT: job "late" timed out after 100 ms',
       'warn [jobstash late msg_test]: job "late" finished after its timeout; its result was ignored',
     ]);
   });
@@ -151,7 +151,7 @@ describe("a job's timeout", () => {
     expect((await response.json()).error.code).toBe("TIMEOUT");
     expect(seen.aborted).toHaveLength(1);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(logs).toEqual(['error [jobstash slow msg_test]: job "slow" timed out after 50 ms']);
+    expect(logs).toEqual(['error [jobstash slow msg_test]: 500 TIMEOUT: job "slow" timed out after 50 ms']);
   });
 
   it("beyond setTimeout's range (30d) does not fire at once", async () => {
