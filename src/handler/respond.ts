@@ -146,6 +146,14 @@ export function thrownMessage(error: unknown): string {
 }
 
 /**
+ * The prefix of the receiver's log lines about a request, `[jobstash <jobId> <messageId>]`:
+ * the same as `ctx.logger`'s, so they sort with the job's own lines.
+ */
+export function logPrefix(jobId: string | undefined, messageId: string | null | undefined): string {
+  return jobId === undefined ? "jobstash" : `[jobstash ${jobId} ${messageId ?? "?"}]`;
+}
+
+/**
  * Write one line through the app's logger. A logger that throws must not change the reply, and
  * one that cannot format the thrown value gets the line with the value described instead.
  */

@@ -1,6 +1,7 @@
+import type { JobContext } from "../job/types.js";
 import { toMilliseconds } from "../util/duration.js";
 import type { Base } from "./job.js";
-import { describeThrown, HttpFailure, log } from "./respond.js";
+import { describeThrown, HttpFailure, log, logPrefix } from "./respond.js";
 
 /**
  * A job's abort controller, made on first use: most jobs have no timeout and never read
@@ -21,24 +22,33 @@ const MAX_DELAY = 2 ** 31 - 1;
 export type Stage = "run" | "onSuccess" | "onFailure";
 
 /**
- * Call `work` (the job's `run` or a hook) under the job's `timeout`. Without a timeout it is
- * just called: no timer, no AbortController, no extra promise. With one, the reply does not
- * wait past it, whether or not `work` listens to `ctx.signal`: the signal aborts, the caller
- * gets a `500 TIMEOUT` failure at once, and what `work` does later is logged once and ignored.
+ * Call the job's `run` or a hook with `args`, under the job's `timeout`. Without a timeout it
+ * is just called: no timer, no AbortController, no extra promise. With one, the reply does not
+ * wait past it, whether or not the code listens to `ctx.signal`: the signal aborts, the caller
+ * gets a `500 TIMEOUT` failure at once, and what the code does later is logged once and ignored.
+ *
+ * The stage is named, not passed as a closure: the callers are async functions on every
+ * delivery's path, and a closure there moves their variables into a context V8 allocates per
+ * request.
  */
-export function underTimeout<T>(
+export function underTimeout(
   base: Base,
+  ctx: JobContext,
   abort: LazyAbort,
   stage: Stage,
-  work: () => T | Promise<T>,
-): T | Promise<T> {
-  const { timeout } = base.job.definition;
-  if (timeout === undefined) return work();
-  return race(base, abort, stage, Math.min(toMilliseconds(timeout), MAX_DELAY), work);
+  ...args: unknown[]
+): unknown {
+  const { definition } = base.job;
+  const code = definition[stage] as (...args: unknown[]) => unknown;
+  // `apply` on the definition keeps `this` what `definition.run(...)` would make it.
+  if (definition.timeout === undefined) return code.apply(definition, args);
+  const ms = Math.min(toMilliseconds(definition.timeout), MAX_DELAY);
+  return race(base, ctx, abort, stage, ms, () => code.apply(definition, args));
 }
 
 async function race<T>(
   base: Base,
+  ctx: JobContext,
   abort: LazyAbort,
   stage: Stage,
   ms: number,
@@ -70,15 +80,15 @@ async function race<T>(
   // answer is the timeout. A later result cannot be sent any more, so it is only logged; a
   // rejection with the signal's own reason is `work` stopping as asked, and says nothing new.
   const reason = controller.signal.reason;
+  const where = logPrefix(base.job.id, ctx.messageId);
   running.then(
-    () =>
-      log(base.logger, "warn", `${base.where()}: ${what} finished after its timeout; its result was ignored`),
+    () => log(base.logger, "warn", `${where}: ${what} finished after its timeout; its result was ignored`),
     (error) => {
       if (error !== reason) {
         log(
           base.logger,
           "warn",
-          `${base.where()}: ${what} failed after its timeout (ignored): ${describeThrown(error)}`,
+          `${where}: ${what} failed after its timeout (ignored): ${describeThrown(error)}`,
         );
       }
     },
