@@ -130,7 +130,10 @@ function thrownParts(error: unknown): [name: string, message: string] {
   }
   const text = textOf(() => String(error));
   if (text !== undefined) return ["Error", text];
-  const bare = textOf(() => (Object.getPrototypeOf(error) === null ? "no prototype" : "")) === "no prototype";
+  let bare = false;
+  try {
+    bare = Object.getPrototypeOf(error) === null;
+  } catch {}
   return ["Error", bare ? "[object with no prototype]" : "[object whose toString throws]"];
 }
 
