@@ -14,7 +14,11 @@ function executionContext(c: Context): ExecutionContextLike | undefined {
   }
 }
 
-/** A Hono app serving every job: `app.route("/api/jobs", serve(jobs))`, on Node, Workers, Bun and Deno. */
+/**
+ * A Hono app serving every job: `app.route("/api/jobs", serve(jobs))`, on Node, Workers, Bun
+ * and Deno. It is built with the app's own `hono` (a peer dependency, any 4.x), since
+ * `app.route()` only type-checks with a Hono from the same copy.
+ */
 export function serve(jobs: AnyJobstash): Hono {
   const handler = createHandler(jobs);
   return new Hono().all("/*", (c) => {

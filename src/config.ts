@@ -1,4 +1,7 @@
 import { ConfigError } from "./errors.js";
+import { DEFAULT_PUBLISH_TIMEOUT_MS, type QStashTarget } from "./publish.js";
+import { type Duration, toMilliseconds } from "./util/duration.js";
+import { httpUrl, normalBaseUrl } from "./util/http-url.js";
 
 /**
  * Where settings may come from besides the options: Workers bindings, `process.env`, a plain
@@ -16,8 +19,20 @@ export interface ConfigOptions {
    * @default env JOBSTASH_BASE_URL
    */
   baseUrl?: string;
-  /** QStash API. url @default env QSTASH_URL, else https://qstash.upstash.io; token @default env QSTASH_TOKEN */
-  qstash?: { url?: string; token?: string };
+  /** The QStash API that `trigger` and `batch` publish to. */
+  qstash?: {
+    /** @default env QSTASH_URL, else https://qstash.upstash.io */
+    url?: string;
+    /** @default env QSTASH_TOKEN */
+    token?: string;
+    /**
+     * How long one request to QStash may take, network retries included (seconds, or a
+     * string such as `"500ms"`, `"30s"`); then it is aborted and `trigger` throws
+     * `PublishError`. `batch` sends one request per 100 messages.
+     * @default "10s"
+     */
+    timeout?: Duration;
+  };
   /** Keys deliveries are verified with. @default env QSTASH_CURRENT_SIGNING_KEY / QSTASH_NEXT_SIGNING_KEY */
   signingKeys?: { current?: string; next?: string };
   /** Extra place to read the variables from, tried after the request's own bindings. @default process.env */
@@ -33,7 +48,8 @@ export interface Config {
   readonly env: EnvSource;
   /** The public base URL, without a trailing slash. */
   baseUrl(): string;
-  qstash(): { url: string; token: string };
+  /** Where to publish: URL, token and timeout, checked (an http(s) URL; no dev token bound for Upstash). */
+  qstash(): Required<QStashTarget>;
   /** Current and next signing keys; with only one set, it serves as both. */
   signingKeys(): { current: string; next: string };
 }
@@ -77,6 +93,7 @@ export function resolveConfig(options: ConfigOptions, bindings?: EnvSource): Con
     },
 
     qstash() {
+      const tokenSetting = options.qstash?.token ? "qstash.token" : "QSTASH_TOKEN";
       const token = options.qstash?.token ?? read("QSTASH_TOKEN");
       if (!token) {
         throw unset(
@@ -86,10 +103,11 @@ export function resolveConfig(options: ConfigOptions, bindings?: EnvSource): Con
           "; for local development run `jobstash dev`, which prints one",
         );
       }
-      return {
-        url: trimSlashes(options.qstash?.url ?? read("QSTASH_URL") ?? "https://qstash.upstash.io"),
-        token,
-      };
+      const fromEnv = read("QSTASH_URL");
+      const urlSetting = options.qstash?.url ? "qstash.url" : fromEnv ? "QSTASH_URL" : "default";
+      const url = trimSlashes(options.qstash?.url ?? fromEnv ?? DEFAULT_QSTASH_URL);
+      checkQStashUrl(url, urlSetting, token, tokenSetting);
+      return { url, token, timeout: publishTimeout(options.qstash?.timeout), urlSetting };
     },
 
     signingKeys() {
@@ -110,17 +128,64 @@ export function resolveConfig(options: ConfigOptions, bindings?: EnvSource): Con
 
 let lastBaseUrl = { raw: "", normalised: "" };
 
-function normaliseBaseUrl(raw: string): string {
-  let url: URL | undefined;
+const DEFAULT_QSTASH_URL = "https://qstash.upstash.io";
+
+/**
+ * The tokens of QStash's four local-development users (the QStash docs, "Local development"),
+ * which `jobstash dev` and Upstash's own `qstash dev` accept. They are public test values, kept
+ * here because the core must not import the dev server (src/dev-server/engine/users.ts, Node
+ * only); test/trigger.test.ts checks that this list matches the dev server's users. Real
+ * tokens have the same base64-JSON shape, so only the values tell them apart.
+ */
+const DEV_TOKENS = [
+  "eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=",
+  "eyJVc2VySUQiOiJ0ZXN0VXNlcjEiLCJQYXNzd29yZCI6InRlc3RQYXNzd29yZCJ9",
+  "eyJVc2VySUQiOiJ0ZXN0VXNlcjIiLCJQYXNzd29yZCI6InRlc3RQYXNzd29yZCJ9",
+  "eyJVc2VySUQiOiJ0ZXN0VXNlcjMiLCJQYXNzd29yZCI6InRlc3RQYXNzd29yZCJ9",
+];
+
+/**
+ * Refuse, before anything is sent, a QStash URL that cannot work: one that is not an http(s)
+ * URL, or Upstash's own API with a dev server's token (QSTASH_TOKEN copied from `jobstash dev`
+ * without QSTASH_URL), which QStash would only answer with a puzzling 401.
+ */
+function checkQStashUrl(url: string, urlSetting: string, token: string, tokenSetting: string): void {
+  const parsed = httpUrl(url);
+  const named = urlSetting === "default" ? "the default QStash URL" : urlSetting;
+  if (!parsed) {
+    throw new ConfigError(
+      `${named} ${JSON.stringify(url)} is not an absolute http(s) URL: use ${DEFAULT_QSTASH_URL} (or your region's URL from the Upstash console), or the URL \`jobstash dev\` prints`,
+    );
+  }
+  const upstash = parsed.hostname === "upstash.io" || parsed.hostname.endsWith(".upstash.io");
+  if (upstash && DEV_TOKENS.includes(token)) {
+    throw new ConfigError(
+      `${tokenSetting} is a token of the local dev server, but ${named} is ${url}, Upstash's QStash: set QSTASH_URL to the dev server's URL (\`jobstash dev\` prints it, e.g. QSTASH_URL=http://127.0.0.1:8080), or use your Upstash token`,
+    );
+  }
+}
+
+/** Milliseconds of `qstash.timeout`, checked. */
+function publishTimeout(timeout: Duration | undefined): number {
+  if (timeout === undefined) return DEFAULT_PUBLISH_TIMEOUT_MS;
+  let ms: number | undefined;
   try {
-    url = new URL(raw);
+    ms = toMilliseconds(timeout);
   } catch {}
-  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash) {
+  if (!ms) {
+    throw new ConfigError(
+      `createJobstash: qstash.timeout must be a duration above 0, in seconds or a string like "500ms" or "30s" (got ${JSON.stringify(timeout)})`,
+    );
+  }
+  return ms;
+}
+
+function normaliseBaseUrl(raw: string): string {
+  const normalised = normalBaseUrl(raw);
+  if (!normalised) {
     throw new ConfigError(
       `JOBSTASH_BASE_URL ${JSON.stringify(raw)} must be an absolute http(s) URL without a query or fragment, ${EXAMPLE_BASE_URL}`,
     );
   }
-  // Normalised the way the URL parser does it, since QStash signs the URL it was given after
-  // the SDK has passed it through that same parser.
-  return url.href.replace(/\/+$/, "");
+  return normalised;
 }

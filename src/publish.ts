@@ -31,20 +31,40 @@ export interface PublishMessage {
   queueName?: string;
 }
 
-/** Where to publish and as whom. */
+/** Where to publish and as whom, as `Config.qstash()` resolves it. */
 export interface QStashTarget {
   url: string;
   token: string;
+  /**
+   * Milliseconds one request to QStash may take, retries included; then it is aborted.
+   * @default {@link DEFAULT_PUBLISH_TIMEOUT_MS}
+   */
+  timeout?: number;
+  /** The setting `url` came from, named in errors: `QSTASH_URL`, `qstash.url`, or `default`. */
+  urlSetting?: "QSTASH_URL" | "qstash.url" | "default";
 }
 
-/** QStash refused a publish; `status` is its HTTP status (429: rate limited). */
+/**
+ * How long one request to QStash may take, retries included, unless `qstash.timeout` says
+ * otherwise. QStash answers a publish in well under a second; ten seconds leaves room for a
+ * slow network and the retries below (about 4.3 s of backoff in all) while a trigger still
+ * settles in bounded time, whatever the server does.
+ */
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
+
+/**
+ * QStash refused a publish, or never answered. `status` is its HTTP status (429: rate
+ * limited), or 0 when there was no answer: unreachable after the retries, or timed out (the
+ * message then names the URL tried and the setting it came from, with the cause attached).
+ */
 export class PublishError extends JobstashError {
   static override readonly kind: string = "PublishError";
   constructor(
     message: string,
     readonly status: number,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -114,6 +134,12 @@ export async function publishBatch(qstash: QStashTarget, messages: PublishMessag
 /** Retries after a network error, as the SDK does: QStash may not have seen the request. */
 const NETWORK_RETRIES = 5;
 
+/** The SDK's backoff before retry `attempt` (0-based): 50 ms, 136 ms, 369 ms, 1 s, 2.7 s. */
+const backoff = (attempt: number) => Math.exp(attempt) * 50;
+
+/** setTimeout's limit; a longer AbortSignal.timeout would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 async function send(
   qstash: QStashTarget,
   path: string,
@@ -123,17 +149,73 @@ async function send(
   // Parsed like the SDK's URLs, so a destination is normalised the same way.
   const url = new URL(`${qstash.url}/${path}`);
   const init = { method: "POST", headers: { ...headers, authorization: `Bearer ${qstash.token}` }, body };
+  // One deadline for the request and its retries, so a trigger settles in bounded time: each
+  // attempt may use what is left of it. The signal also covers reading the answer, and aborting
+  // closes the connection, so a server that never answers leaves no socket behind.
+  const timeout = Math.min(qstash.timeout ?? DEFAULT_PUBLISH_TIMEOUT_MS, MAX_TIMER_MS);
+  const deadline = Date.now() + timeout;
   for (let attempt = 0; ; attempt++) {
+    const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
     let response: Response;
     try {
-      response = await fetch(url, init);
+      response = await fetch(url, { ...init, signal });
     } catch (error) {
-      if (attempt >= NETWORK_RETRIES) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.exp(attempt) * 50));
+      if (signal.aborted) throw timedOut(qstash, timeout, error);
+      const wait = backoff(attempt);
+      if (attempt >= NETWORK_RETRIES || Date.now() + wait >= deadline) {
+        throw new PublishError(
+          `could not reach QStash at ${where(qstash)}: ${reason(error)} (${attempt + 1} attempt(s)); check the URL, and that the server is running`,
+          0,
+          { cause: error },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
       continue;
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // QStash answered, so it saw the request: not retried, as a refusal is not.
+      if (signal.aborted) throw timedOut(qstash, timeout, error);
+      throw new PublishError(`QStash at ${where(qstash)} broke off its answer: ${reason(error)}`, 0, {
+        cause: error,
+      });
+    }
     if (!response.ok) throw new PublishError(text || `QStash answered ${response.status}`, response.status);
-    return JSON.parse(text);
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new PublishError(
+        `QStash at ${where(qstash)} answered ${response.status} with something other than JSON (${JSON.stringify(text.slice(0, 60))}); is that QStash's URL?`,
+        response.status,
+        { cause: error },
+      );
+    }
   }
+}
+
+function timedOut(qstash: QStashTarget, timeout: number, cause: unknown): PublishError {
+  const limit = timeout < 1000 ? `${timeout} ms` : `${timeout / 1000} s`;
+  return new PublishError(
+    `QStash at ${where(qstash)} did not answer within ${limit}, so the request was aborted; the qstash.timeout option sets the limit`,
+    0,
+    { cause },
+  );
+}
+
+/** `http://127.0.0.1:9 (QSTASH_URL)`: the URL tried and the setting to change it with. */
+function where({ url, urlSetting }: QStashTarget): string {
+  const setting =
+    urlSetting === "default"
+      ? "the default; set QSTASH_URL or qstash.url for another"
+      : (urlSetting ?? "QSTASH_URL / qstash.url");
+  return `${url} (${setting})`;
+}
+
+/** fetch's own message is "fetch failed"; the cause says what failed (ECONNREFUSED, ...). */
+function reason(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
+  const detail = cause?.message || cause?.code;
+  return typeof detail === "string" && detail ? detail : String((error as Error)?.message ?? error);
 }

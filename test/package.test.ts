@@ -4,7 +4,7 @@
 // tsconfig paths, so this file is the only check of the export map and the build.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -40,13 +40,18 @@ beforeAll(async () => {
   tarball = join(dir, packed!.filename);
 
   // A scratch project with the tarball extracted as its dependency. The package's own
-  // dependencies come from the repo's node_modules through one symlink, since the test must
-  // not reach the registry (`npm install <tgz> --offline` cannot resolve them from cache).
+  // dependencies come from the repo's node_modules through symlinks, since the test must not
+  // reach the registry (`npm install <tgz> --offline` cannot resolve them from cache). Only
+  // the declared ones: what the package needs beyond them would be missing for its users too.
   project = join(dir, "project");
   const installed = join(project, "node_modules/jobstash");
   await mkdir(installed, { recursive: true });
   await run("tar", ["-xzf", tarball, "-C", installed, "--strip-components=1"]);
-  await symlink(join(root, "node_modules"), join(installed, "node_modules"), "dir");
+  const { dependencies } = JSON.parse(await readFile(join(installed, "package.json"), "utf8"));
+  for (const name of Object.keys(dependencies)) {
+    await mkdir(dirname(join(installed, "node_modules", name)), { recursive: true });
+    await symlink(join(root, "node_modules", name), join(installed, "node_modules", name), "dir");
+  }
   await writeFile(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true }));
 }, 60_000);
 
@@ -158,6 +163,35 @@ describe("the packed package", () => {
     expect(cjs.name).toBe("jobstash");
   });
 
+  // hono is a peer dependency of jobstash/hono (the app's copy); the dev server carries its own.
+  it("runs the dev server through import and require in a project without hono", async () => {
+    const result = await node(
+      "dev-server.mjs",
+      `import { createRequire } from "node:module";
+      const esm = await import("jobstash/dev-server");
+      const cjs = createRequire(import.meta.url)("jobstash/dev-server");
+      const hono = await import("hono").then(() => "installed", (error) => error.code);
+      const statuses = [];
+      for (const { createDevServer, DEV_USERS } of [esm, cjs]) {
+        const server = createDevServer();
+        const { url } = await server.listen();
+        const response = await fetch(url + "/v2/queues", {
+          headers: { authorization: "Bearer " + DEV_USERS.defaultUser.token },
+        });
+        statuses.push([response.status, await response.json()]);
+        await server.close();
+      }
+      console.log(JSON.stringify({ hono, statuses }));`,
+    );
+    expect(result).toEqual({
+      hono: "ERR_MODULE_NOT_FOUND",
+      statuses: [
+        [200, []],
+        [200, []],
+      ],
+    });
+  });
+
   it("recognises errors across the ESM and CJS builds (dual-package hazard)", async () => {
     const result = await node(
       "cross.mjs",
@@ -182,4 +216,36 @@ describe("the packed package", () => {
       name: "NonRetryableError",
     });
   });
+});
+
+// A clean clone has no dist/: `npm pack` (and `npm publish`) must build it first.
+describe("npm pack in a clean clone", () => {
+  it("builds dist/ before packing", async () => {
+    const clone = join(dir, "clone");
+    // The files a clone would hold: tracked ones and new ones git does not ignore.
+    const { stdout } = await run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+      cwd: root,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    for (const file of stdout.split("\0").filter((f) => f && existsSync(join(root, f)))) {
+      await cp(join(root, file), join(clone, file));
+    }
+    await symlink(join(root, "node_modules"), join(clone, "node_modules"), "dir");
+    expect(existsSync(join(clone, "dist"))).toBe(false);
+
+    const out = join(dir, "clone-pack");
+    await mkdir(out);
+    await run("npm", ["pack", "--pack-destination", out], { cwd: clone });
+    const [packed] = await readdir(out);
+    const files = (await run("tar", ["-tzf", join(out, packed!)])).stdout.trim().split("\n");
+    expect(files).toEqual(
+      expect.arrayContaining(
+        Object.keys(entries).flatMap((name) => [
+          `package/dist/${name}.js`,
+          `package/dist/${name}.cjs`,
+          `package/dist/${name}.d.ts`,
+        ]),
+      ),
+    );
+  }, 120_000);
 });

@@ -115,14 +115,21 @@ describe("publishing matches the official Client on the wire", () => {
 });
 
 describe("publish failures", () => {
-  /** A QStash stand-in that answers each request with the next of `replies` (`"drop"`: hang up). */
-  async function flaky(replies: ({ status: number; body: string } | "drop")[]) {
+  /**
+   * A QStash stand-in that answers each request with the next of `replies` (`"drop"`: hang up;
+   * `"cut"`: hang up halfway through the answer).
+   */
+  async function flaky(replies: ({ status: number; body: string } | "drop" | "cut")[]) {
     const { createServer } = await import("node:http");
     let seen = 0;
     const server = createServer((req, res) => {
       const reply = replies[Math.min(seen++, replies.length - 1)]!;
       req.resume();
       if (reply === "drop") return req.socket.destroy();
+      if (reply === "cut") {
+        res.writeHead(200, { "content-length": "40" }).write('{"messageId":', () => req.socket.destroy());
+        return;
+      }
       res.writeHead(reply.status, { "content-type": "application/json" }).end(reply.body);
     });
     await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
@@ -174,6 +181,29 @@ describe("publish failures", () => {
       expect(qstash.seen()).toBe(2);
     } finally {
       await qstash.close();
+    }
+  });
+
+  it("an answer that is not JSON, or breaks off, is a PublishError naming the URL, not retried", async () => {
+    const html = await flaky([{ status: 200, body: "<!doctype html><title>My app</title>" }]);
+    const cut = await flaky(["cut"]);
+    try {
+      const notJson = await publish(html.target, message).catch((e: unknown) => e);
+      expect(notJson).toBeInstanceOf(PublishError);
+      expect(notJson).toMatchObject({
+        status: 200,
+        message: `QStash at ${html.target.url} (QSTASH_URL / qstash.url) answered 200 with something other than JSON ("<!doctype html><title>My app</title>"); is that QStash's URL?`,
+      });
+      expect((notJson as Error).cause).toBeInstanceOf(SyntaxError);
+      const broken = await publish(cut.target, message).catch((e: unknown) => e);
+      expect(broken).toBeInstanceOf(PublishError);
+      expect((broken as Error).message).toMatch(
+        new RegExp(`^QStash at ${cut.target.url} \\(QSTASH_URL / qstash\\.url\\) broke off its answer: `),
+      );
+      expect([html.seen(), cut.seen()]).toEqual([1, 1]);
+    } finally {
+      await html.close();
+      await cut.close();
     }
   });
 });

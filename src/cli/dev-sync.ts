@@ -1,4 +1,7 @@
+import type { AnyJobstash } from "jobstash";
 import { DEFAULT_DEV_USER } from "jobstash/dev-server";
+import { ConfigNotFoundError, loadConfig } from "./load-config.js";
+import { EXAMPLE_BASE_URL } from "./shared.js";
 
 /** Options of {@link syncOnStart}. */
 export interface SyncOnStartOptions {
@@ -6,7 +9,11 @@ export interface SyncOnStartOptions {
   config?: string;
   /** URL the dev server listens on. */
   url: string;
+  /** The app's base URL (`--base-url` or JOBSTASH_BASE_URL), that schedules deliver to. */
+  baseUrl?: string;
   log: (line: string) => void;
+  /** Where problems go. @default log */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -15,29 +22,48 @@ export interface SyncOnStartOptions {
  * never fatal: the server is still useful without the schedules.
  */
 export async function syncOnStart(options: SyncOnStartOptions): Promise<void> {
-  const { loadConfig } = await import("./sync.js");
-  const { formatPlan, syncJobstash } = await import("jobstash/sync");
-  let jobstash: Awaited<ReturnType<typeof loadConfig>>;
+  const warn = options.warn ?? options.log;
+  let jobstash: AnyJobstash;
   try {
     jobstash = await loadConfig(options.config);
   } catch (error) {
-    if (options.config) options.log(`jobstash dev: sync skipped: ${(error as Error).message}`);
-    else
+    // No config file is a normal way to run the server; a config that fails to load is not.
+    if (error instanceof ConfigNotFoundError && !options.config) {
       options.log(
         "jobstash dev: no jobstash.config.ts here, so no schedules were synced (--config <file> to point at one)",
       );
+    } else {
+      warn(`jobstash dev: sync skipped: ${(error as Error).message}`);
+    }
     return;
   }
+  const bindings = {
+    ...process.env,
+    QSTASH_URL: options.url,
+    QSTASH_TOKEN: DEFAULT_DEV_USER.token,
+    ...(options.baseUrl && { JOBSTASH_BASE_URL: options.baseUrl }),
+  };
+  // Schedules deliver to the app, so sync needs its URL; the registry may set it in code.
+  const someJob = jobstash.jobs.keys().next().value;
+  try {
+    if (someJob !== undefined) jobstash.url(someJob, bindings);
+  } catch (error) {
+    warn(
+      `jobstash dev: sync skipped: ${(error as Error).message}. Pass --base-url <url> or set JOBSTASH_BASE_URL to where your app mounts the receiver, e.g. --base-url ${EXAMPLE_BASE_URL}`,
+    );
+    return;
+  }
+  const { formatPlan, syncJobstash } = await import("jobstash/sync");
   try {
     const { report } = await syncJobstash(jobstash, {
       env: "development",
-      bindings: { ...process.env, QSTASH_URL: options.url, QSTASH_TOKEN: DEFAULT_DEV_USER.token },
+      bindings,
       onPlan: (plan) => options.log(formatPlan(plan)),
     });
     options.log(
       `jobstash dev: synced (${report?.created.length ?? 0} created, ${report?.updated.length ?? 0} updated)`,
     );
   } catch (error) {
-    options.log(`jobstash dev: sync failed: ${(error as Error).message}`);
+    warn(`jobstash dev: sync failed: ${(error as Error).message}`);
   }
 }

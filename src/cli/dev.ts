@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import {
   createDevServer,
   DEFAULT_DEV_USER,
@@ -6,6 +5,8 @@ import {
   type LifecycleEvent,
   type ListeningServer,
 } from "jobstash/dev-server";
+import { normalBaseUrl } from "../util/http-url.js";
+import { CliError, EXAMPLE_BASE_URL, parseOptions } from "./shared.js";
 
 const HELP = `Usage: jobstash dev [options]
 
@@ -17,13 +18,25 @@ Options:
       --retry-scale <x>  Multiply retry delays, e.g. 0.01 for fast retries (default: 1)
   -q, --quiet            Do not print one line per message event
   -c, --config <file>    Registry to sync on start (default: jobstash.config.ts if present)
+      --base-url <url>   Where your app mounts the receiver, e.g. http://localhost:3000/api/jobs
+                         (default: $JOBSTASH_BASE_URL); printed for the app, used by the sync
+      --data <dir>       Keep state in <dir> across restarts and crashes (default:
+                         $JOBSTASH_DEV_DATA; without either, state lives in memory)
+      --persist          Short for --data .jobstash/dev
       --no-sync          Do not sync schedules, queues and flow-control keys on start
-  -h, --help             Show this help`;
+  -h, --help             Show this help
+
+Prints the settings your app needs (QSTASH_URL, QSTASH_TOKEN, the signing keys and
+JOBSTASH_BASE_URL) as KEY=value lines for a .env file or a shell.
+
+Exit codes: 0 stopped by SIGINT or SIGTERM, 1 could not start (e.g. the port is in use), 2 bad input.`;
 
 export interface StartDevOptions {
   port?: number;
   hostname?: string;
   retryScale?: number;
+  /** Keep state in this directory. */
+  dataDir?: string;
   /** One line per lifecycle event; undefined for silence. */
   log?: (line: string) => void;
   /** Called once listening, with the server and its address (e.g. to sync schedules). */
@@ -37,6 +50,7 @@ export async function startDev(
   const log = opts.log;
   const server = createDevServer({
     retryScale: opts.retryScale,
+    dataDir: opts.dataDir,
     logger: log ? (e) => log(formatEvent(e)) : undefined,
   });
   const listening = await server.listen({ port: opts.port ?? 8080, hostname: opts.hostname ?? "127.0.0.1" });
@@ -44,7 +58,12 @@ export async function startDev(
   return { server, listening };
 }
 
-/** `12:00:01.234 DELIVERED msg_abc → http://… (200, retried 0/3)` */
+/**
+ * One line per lifecycle event, times in UTC:
+ * `12:00:01.234 ERROR            msg_abc → http://… (489, retried 0/3): address bounced`
+ * Failures end with their reason, a delayed message's CREATED says when it runs, and a
+ * response body the server cut says so.
+ */
 export function formatEvent(e: LifecycleEvent): string {
   const time = new Date(e.time).toISOString().slice(11, 23);
   const parts = [`${time} ${e.state.padEnd(16)} ${e.messageId} → ${e.url}`];
@@ -52,65 +71,109 @@ export function formatEvent(e: LifecycleEvent): string {
   if (e.callbackOf) details.push(e.callbackOf);
   if (e.queueName) details.push(`queue ${e.queueName}`);
   if (e.scheduleId) details.push(`schedule ${e.scheduleId}`);
+  if (e.notBefore !== undefined) details.push(`delayed until ${when(e.notBefore, e.time)}`);
   if (e.status !== undefined) details.push(String(e.status));
   if (e.error && e.status === undefined) details.push(e.error);
   if (e.state !== "CREATED") details.push(`retried ${e.retried}/${e.maxRetries}`);
-  if (e.nextDeliveryTime !== undefined)
-    details.push(`next at ${new Date(e.nextDeliveryTime).toISOString().slice(11, 19)}`);
+  if (e.nextDeliveryTime !== undefined) details.push(`next at ${when(e.nextDeliveryTime, e.time)}`);
+  if (e.truncatedFrom !== undefined)
+    details.push(`response cut to ${bytes(e.responseBody?.length ?? 0)} of ${bytes(e.truncatedFrom)}`);
   if (details.length) parts.push(`(${details.join(", ")})`);
-  return parts.join(" ");
+  return e.reason ? `${parts.join(" ")}: ${e.reason}` : parts.join(" ");
+}
+
+/** `12:00:30, in 10s`; a day or more ahead, with the date, as the time of day alone would mislead. */
+function when(at: number, now: number): string {
+  const iso = new Date(at).toISOString();
+  const shown = at - now < 86_400_000 ? iso.slice(11, 19) : `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
+  return `${shown}, in ${span(at - now)}`;
+}
+
+const UNITS = [
+  ["d", 86_400],
+  ["h", 3600],
+  ["m", 60],
+  ["s", 1],
+] as const;
+
+/** `450ms`, `10s`, `5m 30s`, `2h 15m`, `3d 4h`: the largest unit and the one below it. */
+function span(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  const seconds = Math.round(ms / 1000);
+  const i = UNITS.findIndex(([, size]) => seconds >= size);
+  const [name, size] = UNITS[i]!;
+  const below = UNITS[i + 1];
+  const rest = below ? Math.floor((seconds % size) / below[1]) : 0;
+  return `${Math.floor(seconds / size)}${name}${rest ? ` ${rest}${below![0]}` : ""}`;
+}
+
+/** `512 B`, `256 KiB`, `1.5 MiB`. */
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const [value, unit] = n < 1024 * 1024 ? [n / 1024, "KiB"] : [n / 1024 / 1024, "MiB"];
+  return `${value.toFixed(1).replace(/\.0$/, "")} ${unit}`;
+}
+
+/** `jobstash dev: state in .jobstash/dev (restored 12 messages, 1 attempted again; 2 schedules)` */
+export function describeData(dir: string, r: DevServer["restored"]): string {
+  if (!r || (r.messages === 0 && r.schedules === 0 && r.dlq === 0))
+    return `jobstash dev: state in ${dir} (empty)`;
+  const parts = [`${r.messages} pending messages`];
+  if (r.inFlight) parts.push(`${r.inFlight} in flight when it stopped, attempted again`);
+  parts.push(`${r.schedules} schedules`);
+  if (r.missedTicks) parts.push(`${r.missedTicks} cron ticks missed while stopped, skipped`);
+  parts.push(`${r.dlq} in the DLQ`);
+  return `jobstash dev: state in ${dir}, restored: ${parts.join(", ")}`;
 }
 
 export async function run(argv: string[]): Promise<number | undefined> {
-  let values: {
-    port?: string;
-    host?: string;
-    "retry-scale"?: string;
-    quiet?: boolean;
-    config?: string;
-    "no-sync"?: boolean;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: "string", short: "p" },
-        host: { type: "string" },
-        "retry-scale": { type: "string" },
-        quiet: { type: "boolean", short: "q" },
-        config: { type: "string", short: "c" },
-        "no-sync": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    console.error(`jobstash dev: ${(error as Error).message}\n\n${HELP}`);
-    return 2;
-  }
+  const values = parseOptions("dev", argv, {
+    port: { type: "string", short: "p" },
+    host: { type: "string" },
+    "retry-scale": { type: "string" },
+    quiet: { type: "boolean", short: "q" },
+    config: { type: "string", short: "c" },
+    "base-url": { type: "string" },
+    "no-sync": { type: "boolean" },
+    data: { type: "string" },
+    persist: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
-  const portText = values.port ?? process.env.QSTASH_DEV_PORT ?? "8080";
+  const portSetting =
+    values.port !== undefined ? "--port" : process.env.QSTASH_DEV_PORT ? "QSTASH_DEV_PORT" : "";
+  const portText = values.port ?? (process.env.QSTASH_DEV_PORT || "8080");
   const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`jobstash dev: invalid port ${JSON.stringify(portText)}: use a number from 0 to 65535`);
-    return 2;
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    throw new CliError(`invalid port ${JSON.stringify(portText)}: use a number from 0 to 65535`);
   }
   const retryScale = values["retry-scale"] === undefined ? 1 : Number(values["retry-scale"]);
   if (!Number.isFinite(retryScale) || retryScale < 0) {
-    console.error(
-      `jobstash dev: invalid --retry-scale ${JSON.stringify(values["retry-scale"])}: use a number ≥ 0`,
-    );
-    return 2;
+    throw new CliError(`invalid --retry-scale ${JSON.stringify(values["retry-scale"])}: use a number ≥ 0`);
   }
-  const { server, listening } = await startDev({
-    port,
-    hostname: values.host,
-    retryScale,
-    log: values.quiet ? undefined : (line) => console.log(line),
-  });
+  const baseUrl = devBaseUrl(values["base-url"]);
+  const hostname = values.host ?? "127.0.0.1";
+  const dataDir =
+    values.data ?? (values.persist ? ".jobstash/dev" : process.env.JOBSTASH_DEV_DATA || undefined);
+  let started: Awaited<ReturnType<typeof startDev>>;
+  try {
+    started = await startDev({
+      port,
+      hostname,
+      retryScale,
+      dataDir,
+      log: values.quiet ? undefined : (line) => console.log(line),
+    });
+  } catch (error) {
+    // The data directory cannot be used (held by another server, foreign files, a newer format).
+    if ((error as Error)?.name === "DataError") throw new CliError((error as Error).message, 1);
+    throw listenError(error, hostname, port, portSetting);
+  }
+  const { server, listening } = started;
+  if (dataDir) console.log(describeData(dataDir, server.restored));
   // Handlers go in before the env lines are printed: whoever reads those lines may signal at once.
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => {
@@ -126,22 +189,77 @@ export async function run(argv: string[]): Promise<number | undefined> {
   const onTerm = () => stop("SIGTERM");
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
-  const u = DEFAULT_DEV_USER;
   console.log(
     [
       `jobstash dev: QStash-compatible server on ${listening.url}`,
       "",
-      `QSTASH_URL=${listening.url}`,
-      `QSTASH_TOKEN=${u.token}`,
-      `QSTASH_CURRENT_SIGNING_KEY=${u.currentSigningKey}`,
-      `QSTASH_NEXT_SIGNING_KEY=${u.nextSigningKey}`,
+      ...envLines(listening.url, baseUrl),
       "",
     ].join("\n"),
   );
   if (!values["no-sync"]) {
     const { syncOnStart } = await import("./dev-sync.js");
-    await syncOnStart({ config: values.config, url: listening.url, log: (line) => console.log(line) });
+    await syncOnStart({
+      config: values.config,
+      url: listening.url,
+      baseUrl,
+      log: (line) => console.log(line),
+      warn: (line) => console.error(line),
+    });
   }
   await done;
   return 0;
+}
+
+/**
+ * What an app needs to talk to this server, as KEY=value lines that paste unchanged into a
+ * .env file and into a shell: no spaces, nothing to quote, comments on lines of their own.
+ */
+function envLines(url: string, baseUrl: string | undefined): string[] {
+  const user = DEFAULT_DEV_USER;
+  return [
+    "# Settings for your app (a .env file, or a shell after `set -a`):",
+    `QSTASH_URL=${url}`,
+    `QSTASH_TOKEN=${user.token}`,
+    `QSTASH_CURRENT_SIGNING_KEY=${user.currentSigningKey}`,
+    `QSTASH_NEXT_SIGNING_KEY=${user.nextSigningKey}`,
+    baseUrl
+      ? `JOBSTASH_BASE_URL=${baseUrl}`
+      : `# JOBSTASH_BASE_URL=${EXAMPLE_BASE_URL}  <- set to where your app mounts the receiver (or pass --base-url)`,
+  ];
+}
+
+/** The app's base URL from `--base-url` or JOBSTASH_BASE_URL, checked; undefined if neither is set. */
+function devBaseUrl(flag: string | undefined): string | undefined {
+  const raw = flag ?? process.env.JOBSTASH_BASE_URL;
+  if (!raw) return undefined;
+  const url = normalBaseUrl(raw);
+  if (!url) {
+    throw new CliError(
+      `${flag === undefined ? "JOBSTASH_BASE_URL" : "--base-url"} ${JSON.stringify(raw)} must be an absolute http(s) URL without a query or fragment, where your app mounts the receiver, e.g. ${EXAMPLE_BASE_URL}`,
+    );
+  }
+  return url;
+}
+
+/** A failure to listen, in words: a port in use says so and how to pick another. */
+function listenError(error: unknown, hostname: string, port: number, portSetting: string): Error {
+  const code = (error as { code?: string })?.code;
+  const from = portSetting ? ` (${portSetting})` : "";
+  if (code === "EADDRINUSE") {
+    return new CliError(
+      `port ${port}${from} on ${hostname} is in use: stop what is using it, or pick another with --port <n> (--port 0 takes any free port)`,
+      1,
+    );
+  }
+  if (code === "EACCES") {
+    return new CliError(
+      `not allowed to listen on port ${port}${from}: pick a port above 1023 with --port <n>`,
+      1,
+    );
+  }
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
+    return new CliError(`cannot listen on --host ${hostname}: it is not an address of this machine`, 1);
+  }
+  return new CliError(`could not listen on ${hostname}:${port}: ${(error as Error)?.message ?? error}`, 1);
 }

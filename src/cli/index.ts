@@ -1,4 +1,5 @@
-import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { CliError, didYouMean } from "./shared.js";
 
 /**
  * The `jobstash` command. Each command lives in its own module and is imported only when
@@ -25,34 +26,59 @@ function usage(): string {
     "Commands:",
     ...lines,
     "",
+    "Options:",
+    "  -v, --version  Print the version",
+    "  -h, --help     Show this help",
+    "",
     "Run `jobstash <command> --help` for a command's options.",
   ].join("\n");
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv.slice(0, 1), strict: false, allowPositionals: true });
-  const name = positionals[0];
+/**
+ * The package's version, from its package.json. This file is the CLI's entry, built to
+ * dist/cli/index.js (never into a shared chunk), so package.json is two folders up both in
+ * the published package and in the sources.
+ */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  return pkg.version;
+}
+
+/** Runs the command; its errors are printed by the caller as `jobstash <command>: message`. */
+async function main(name: string | undefined, argv: string[]): Promise<number> {
   if (!name || name === "help" || name === "--help" || name === "-h") {
     console.log(usage());
     return 0;
   }
+  if (name === "--version" || name === "-v") {
+    console.log(version());
+    return 0;
+  }
   const command = commands[name];
   if (!command) {
-    console.error(`jobstash: unknown command "${name}".\n\n${usage()}`);
-    return 2;
+    // Options are shown as typed (--version), command names quoted ("sync").
+    const option = name.startsWith("-");
+    const show = (text: string) => (option ? text : JSON.stringify(text));
+    const near =
+      name.length > 2 && didYouMean(name, option ? ["--version", "--help"] : Object.keys(commands));
+    throw new CliError(
+      `unknown ${option ? "option" : "command"} ${show(name)}${near ? `; did you mean ${show(near)}?` : ""}\n\n${usage()}`,
+    );
   }
   const mod = await command.load();
-  return (await mod.run(argv.slice(1))) ?? 0;
+  return (await mod.run(argv)) ?? 0;
 }
 
-main(process.argv.slice(2)).then(
+const [name, ...rest] = process.argv.slice(2);
+main(name, rest).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    // Errors that carry an exit code (configuration, drift) print their message only.
+    // Errors that carry an exit code (bad input, configuration, drift) print their message only.
     const err = error as { message?: string; exitCode?: number };
-    console.error(`jobstash: ${err.message ?? String(error)}`);
+    const prefix = name && commands[name] ? `jobstash ${name}` : "jobstash";
+    console.error(`${prefix}: ${err.message ?? String(error)}`);
     process.exitCode = typeof err.exitCode === "number" ? err.exitCode : 1;
   },
 );

@@ -1,7 +1,3 @@
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
-import { parseArgs } from "node:util";
-import type { AnyJobstash } from "jobstash";
 import {
   type ApplyReport,
   formatPlan,
@@ -10,6 +6,8 @@ import {
   type SyncResult,
   syncJobstash,
 } from "jobstash/sync";
+import { loadConfig } from "./load-config.js";
+import { CliError, parseOptions } from "./shared.js";
 
 const HELP = `Usage: jobstash sync [options]
 
@@ -30,71 +28,6 @@ Options:
 
 Exit codes: 0 done (or no drift), 1 drift (--check) or a failed change, 2 bad input.`;
 
-/** An error the CLI prints as is, with its exit code. */
-class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-  }
-}
-
-const CONFIG_NAMES = [
-  "jobstash.config.ts",
-  "jobstash.config.mts",
-  "jobstash.config.js",
-  "jobstash.config.mjs",
-];
-
-function isJobstash(value: unknown): value is AnyJobstash {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    Symbol.for("jobstash.internals") in value &&
-    typeof (value as { app?: unknown }).app === "string"
-  );
-}
-
-/**
- * Load the registry from the config file. TypeScript is loaded through jiti, so a project
- * needs no build step (nor a loader flag) to sync. The registry may be the default export or
- * any named export.
- */
-export async function loadConfig(path: string | undefined, cwd = process.cwd()): Promise<AnyJobstash> {
-  const file = path
-    ? resolve(cwd, path)
-    : CONFIG_NAMES.map((n) => resolve(cwd, n)).find((f) => existsSync(f));
-  if (!file || !existsSync(file)) {
-    throw new CliError(
-      path
-        ? `config file ${file} not found`
-        : `no jobstash.config.ts in ${cwd}: create one that exports your createJobstash() registry, or pass --config <file>`,
-    );
-  }
-  const { createJiti } = await import("jiti");
-  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await jiti.import(file)) as Record<string, unknown>;
-  } catch (error) {
-    // A bad declaration (cron, time zone, schedule input, key limits) is the user's to fix: exit 2.
-    const name = (error as Error)?.name;
-    throw new CliError(
-      `could not load ${file}: ${(error as Error).message}`,
-      name === "ConfigError" || name === "InvalidPayloadError" ? 2 : 1,
-    );
-  }
-  const candidates = [mod.default, ...Object.values(mod)];
-  const found = candidates.find(isJobstash);
-  if (!found) {
-    throw new CliError(
-      `${file} exports no jobstash registry: export the object createJobstash() returns (e.g. \`export default createJobstash({ app, jobs })\`)`,
-    );
-  }
-  return found;
-}
-
 function formatReport(report: ApplyReport): string {
   const lines = [
     `Applied: ${report.created.length} created, ${report.updated.length} updated, ${report.deleted.length} deleted` +
@@ -106,37 +39,18 @@ function formatReport(report: ApplyReport): string {
 
 /** `jobstash sync`. */
 export async function run(argv: string[]): Promise<number | undefined> {
-  let values: {
-    config?: string;
-    env?: string;
-    "dry-run"?: boolean;
-    check?: boolean;
-    json?: boolean;
-    prune?: boolean;
-    force?: boolean;
-    "allow-preview-url"?: boolean;
-    concurrency?: string;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: "string", short: "c" },
-        env: { type: "string", short: "e" },
-        "dry-run": { type: "boolean" },
-        check: { type: "boolean" },
-        json: { type: "boolean" },
-        prune: { type: "boolean" },
-        force: { type: "boolean" },
-        "allow-preview-url": { type: "boolean" },
-        concurrency: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}\n\n${HELP}`);
-  }
+  const values = parseOptions("sync", argv, {
+    config: { type: "string", short: "c" },
+    env: { type: "string", short: "e" },
+    "dry-run": { type: "boolean" },
+    check: { type: "boolean" },
+    json: { type: "boolean" },
+    prune: { type: "boolean" },
+    force: { type: "boolean" },
+    "allow-preview-url": { type: "boolean" },
+    concurrency: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) {
     console.log(HELP);
     return 0;
@@ -191,7 +105,9 @@ export async function run(argv: string[]): Promise<number | undefined> {
   }
   if (values.check && result.drift) {
     if (!values.json)
-      console.error("jobstash sync --check: QStash differs from the code; run `jobstash sync`.");
+      console.error(
+        "jobstash sync: check failed: QStash differs from the code; run `jobstash sync` to apply the plan above",
+      );
     return 1;
   }
   return 0;

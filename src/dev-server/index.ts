@@ -1,13 +1,15 @@
-import type { Hono } from "hono";
 import { type Clock, RealClock, VirtualClock } from "./engine/clock.js";
-import { Engine, type LifecycleEvent } from "./engine/engine.js";
+import { Engine, type RestoreSummary } from "./engine/engine.js";
+import type { LifecycleEvent } from "./engine/logs.js";
+import { DurableStore } from "./engine/store/durable.js";
 import { DEFAULT_DEV_USER, DEV_USERS, type DevUser } from "./engine/users.js";
 import { type ListeningServer, listenApp } from "./node.js";
 import { createApp } from "./routes/app.js";
 
-export { bodyHash, signDelivery } from "./engine/signing.js";
-export type { Clock, DevUser, LifecycleEvent, ListeningServer };
-export { DEFAULT_DEV_USER, DEV_USERS, Engine, RealClock, VirtualClock };
+// What users need: the server, its clocks, the dev users' credentials and the event type of
+// the `logger` option. The engine's parts are internal; they change without notice.
+export type { Clock, DevUser, LifecycleEvent, ListeningServer, RestoreSummary };
+export { DEFAULT_DEV_USER, DEV_USERS, RealClock, VirtualClock };
 
 /** Options of {@link createDevServer}. */
 export interface CreateDevServerOptions {
@@ -24,7 +26,9 @@ export interface CreateDevServerOptions {
    */
   retryScale?: number;
   /**
-   * Largest accepted request body, in bytes; larger ones get 413.
+   * Largest accepted request body, in bytes; larger ones get 413. Also the most of a response
+   * body kept for logs, callbacks and the DLQ: a longer one is cut (QStash cuts at the plan's
+   * message size), and the callback says so in a `jobstashBodyTruncated: { size, kept }` field.
    * @default 10_485_760 (10 MiB)
    */
   maxBodySize?: number;
@@ -60,17 +64,54 @@ export interface CreateDevServerOptions {
    * @default the four QStash dev users ({@link DEV_USERS})
    */
   users?: readonly DevUser[];
+  /**
+   * Keep the state in this directory (created when missing), so a restart, or a crash, loses
+   * nothing the API acknowledged: every request that changes state is answered only once its
+   * change is synced to disk. Without it, state lives in memory. One server per directory.
+   * @default undefined (memory only)
+   */
+  dataDir?: string;
+  /**
+   * Where notices about the data directory go (a torn tail recovered, a disk that cannot be
+   * written).
+   * @default console.warn
+   */
+  onWarning?: (message: string) => void;
+  /** Journal size past which a snapshot replaces it (tests use a small one). @internal @default 64 MiB */
+  compactBytes?: number;
+}
+
+/** The dev server's API as a fetch handler (it is a Hono app inside). */
+export interface DevServerApp {
+  fetch(request: Request): Response | Promise<Response>;
+  /** A request to a path (or URL) of the API, answered in process. */
+  request(input: string | URL | Request, init?: RequestInit): Response | Promise<Response>;
 }
 
 /** A local QStash-compatible server. */
 export interface DevServer {
-  /** The Hono app: `app.request("/v2/...")` works in-process, with no port. */
-  app: Hono;
-  /** Time, storage, scheduling and delivery. */
-  engine: Engine;
+  /**
+   * The server's HTTP API in process, with no port: `await server.app.request("/v2/...")`.
+   * Typed by shape rather than as a Hono app, so apps without hono type-check.
+   */
+  app: DevServerApp;
+  /**
+   * Resolves once every accepted message (callbacks included) is delivered, failed or
+   * cancelled. With the real clock this waits out delays and retry backoff, so pair it with
+   * `retryScale` in end-to-end tests; with a {@link VirtualClock}, advance the clock.
+   *
+   * @example
+   * await client.publishJSON({ url, body });
+   * await server.drained();
+   */
+  drained(): Promise<void>;
+  /** Messages accepted and not yet delivered, failed or cancelled, across users. */
+  pendingCount(): number;
+  /** What a restart found in `dataDir`; undefined in memory. */
+  readonly restored: RestoreSummary | undefined;
   /** Binds a real port (default 0 = a free one) on 127.0.0.1 unless `hostname` says otherwise. */
   listen(opts?: { port?: number; hostname?: string }): Promise<ListeningServer>;
-  /** Stops the engine's timers and closes every listener opened by `listen`. */
+  /** Stops the engine's timers, closes every listener opened by `listen`, and syncs `dataDir`. */
   close(): Promise<void>;
 }
 
@@ -87,7 +128,15 @@ export interface DevServer {
  */
 export function createDevServer(options: CreateDevServerOptions = {}): DevServer {
   const clock = options.clock ?? new RealClock();
+  const store = options.dataDir
+    ? DurableStore.open({
+        dir: options.dataDir,
+        warn: options.onWarning ?? ((line) => console.warn(line)),
+        compactBytes: options.compactBytes,
+      })
+    : undefined;
   const timeoutMs = options.timeoutMs ?? 900_000;
+  const maxBodySize = options.maxBodySize ?? 10 * 1024 * 1024;
   const engine = new Engine({
     clock,
     users: options.users ?? Object.values(DEV_USERS),
@@ -96,14 +145,25 @@ export function createDevServer(options: CreateDevServerOptions = {}): DevServer
     defaultTimeoutMs: timeoutMs,
     maxLogsPerUser: options.maxLogsPerUser ?? 10_000,
     dedupWindowMs: options.dedupWindowMs ?? 600_000,
+    maxResponseBytes: maxBodySize,
     logger: options.logger,
+    store,
   });
+  let restored: RestoreSummary | undefined;
+  try {
+    restored = engine.restore();
+  } catch (error) {
+    void engine.close();
+    throw error;
+  }
   const detach = clock instanceof VirtualClock ? clock.onSettle(() => engine.idle()) : undefined;
-  const app = createApp({ engine, maxBodySize: options.maxBodySize ?? 10 * 1024 * 1024 });
+  const app = createApp({ engine, maxBodySize, durable: store !== undefined });
   const listeners = new Set<ListeningServer>();
   return {
     app,
-    engine,
+    drained: () => engine.drained(),
+    pendingCount: () => engine.pendingCount(),
+    restored,
     async listen(opts = {}) {
       const l = await listenApp(app, opts);
       listeners.add(l);
@@ -116,10 +176,10 @@ export function createDevServer(options: CreateDevServerOptions = {}): DevServer
       };
     },
     async close() {
-      engine.close();
       detach?.();
       await Promise.all([...listeners].map((l) => l.close()));
       listeners.clear();
+      await engine.close();
     },
   };
 }

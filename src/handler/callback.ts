@@ -3,7 +3,7 @@ import type { JobFailure } from "../job/types.js";
 import { FORWARDED } from "../jobstash.js";
 import { base64ToBytes } from "../util/base64.js";
 import { type Base, context, parseJson } from "./job.js";
-import { ignored, log, logPrefix, nonRetryable, type Reply, success } from "./respond.js";
+import { type HttpFailure, ignored, log, logPrefix, nonRetryable, type Reply, success } from "./respond.js";
 import { LazyAbort, underTimeout } from "./timeout.js";
 
 /** The JSON QStash posts to callback URLs (fields this handler reads). */
@@ -17,6 +17,19 @@ interface CallbackPayload {
   scheduleId?: string;
   sourceHeader?: Record<string, string | string[]>;
   sourceBody?: string;
+  /** Only from `jobstash dev`: the response body was cut (QStash cuts without saying so). */
+  jobstashBodyTruncated?: { size?: number; kept?: number };
+}
+
+/** The failure for an output the callback says was cut, naming the cut instead of the JSON. */
+function cutOutput(base: Base, payload: CallbackPayload): HttpFailure | undefined {
+  const cut = payload.jobstashBodyTruncated;
+  if (typeof cut !== "object" || cut === null) return undefined;
+  // The receiver's failure line (a warning) carries this message; the callback goes to the DLQ.
+  return nonRetryable(
+    "OUTPUT_TRUNCATED",
+    `onSuccess of job "${base.job.id}" cannot run: the job's output (${cut.size} bytes) was cut to its first ${cut.kept} bytes on its way back (the server keeps no more of a response); return less (store a large result elsewhere and return where it is), or raise the server's maxBodySize`,
+  );
 }
 
 function headerOf(headers: CallbackPayload["sourceHeader"], name: string): string | undefined {
@@ -93,6 +106,9 @@ export async function runCallback(base: Base, kind: "success" | "failure", body:
   const responseBody = decodeBase64(payload.body, "body");
 
   if (kind === "success") {
+    // A cut output is not the job's output, even where what is left happens to parse.
+    const cut = cutOutput(base, payload);
+    if (cut) throw cut;
     let output = parseJson(responseBody, "the job's output");
     if (job.output) {
       const result = await job.output["~standard"].validate(output);

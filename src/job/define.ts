@@ -1,6 +1,6 @@
 import { type Fail, failIn, formatIssues } from "../errors.js";
 import { toMilliseconds } from "../util/duration.js";
-import { cronProblem, isTimeZone } from "./cron.js";
+import { cronProblem, cronStepProblem, isTimeZone } from "./cron.js";
 import type { AnyJob, FlowControl, Job, JobDefinition, JobOutput, JobSchedule, Schema } from "./types.js";
 
 /** Ids travel in URLs, QStash labels and schedule ids, so they keep to characters all three accept. */
@@ -47,10 +47,13 @@ export function defineJob<
   const ids = new Set<string>();
   const schedules = (definition.schedules ?? []).map((schedule, index): JobSchedule => {
     const field = `schedules[${index}]`;
-    const problem = cronProblem(String(schedule?.cron ?? ""));
+    const cron = String(schedule?.cron ?? "");
+    const problem = cronProblem(cron);
     if (problem) {
       fail(`${field}.cron`, `${JSON.stringify(schedule?.cron)} is not a valid cron expression: ${problem}`);
     }
+    const step = cronStepProblem(cron);
+    if (step) fail(`${field}.cron`, `${JSON.stringify(schedule.cron)}: ${step}`);
     const tz = schedule.tz ?? "UTC";
     if (!isTimeZone(tz))
       fail(`${field}.tz`, `${JSON.stringify(tz)} is not an IANA time zone (e.g. "Europe/Paris")`);

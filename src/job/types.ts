@@ -128,7 +128,7 @@ export interface JobDefinition<
   run(
     input: SchemaOutput<TInput>,
     ctx: JobContext,
-  ): MaybePromise<TOutput extends Schema ? SchemaInput<TOutput> : TReturn>;
+  ): MaybePromise<HasSchema<TOutput> extends true ? SchemaInput<TOutput> : TReturn>;
   /**
    * Runs once, after the attempt that succeeded (QStash success callback). `output` comes back
    * through QStash as JSON: with an `output` schema it is that schema's output type, else what
@@ -154,9 +154,16 @@ export interface JobDefinition<
  * strings, no `undefined` properties or methods, `undefined` when `run` returned nothing);
  * with one it is the schema's output, parsed from that JSON.
  */
-export type JobOutput<TReturn, TOutput> = TOutput extends Schema
-  ? SchemaOutput<TOutput>
-  : JsonResult<Awaited<TReturn>>;
+export type JobOutput<TReturn, TOutput> =
+  HasSchema<TOutput> extends true ? SchemaOutput<TOutput> : JsonResult<Awaited<TReturn>>;
+
+/**
+ * Whether a job has an `output` schema (`TOutput` is `undefined` when it has none). Asked as
+ * "is it `undefined`" first: without `strictNullChecks` (`next build` writes a tsconfig with
+ * `"strict": false`) `undefined` is assignable to every type, so `undefined extends Schema`
+ * holds there and a job without a schema would be typed as if it had one, returning `unknown`.
+ */
+type HasSchema<TOutput> = [TOutput] extends [undefined] ? false : [TOutput] extends [Schema] ? true : false;
 
 /** A schedule after definition: id filled in, tz defaulted. */
 export interface JobSchedule {

@@ -168,7 +168,10 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
 
   const recordId = plan.ownership.id;
   const work = <T extends ScheduleChange | QueueChange | FlowControlChange>(changes: readonly T[]) =>
-    changes.filter((c) => c.action !== "unchanged" && !(c.kind === "schedule" && c.id === recordId));
+    changes.filter(
+      (c) =>
+        c.action !== "unchanged" && c.action !== "waiting" && !(c.kind === "schedule" && c.id === recordId),
+    );
   const writes = [...work(plan.schedules), ...work(plan.queues), ...work(plan.flowControls)].filter(
     (c) => c.action !== "delete",
   );
@@ -268,11 +271,10 @@ export async function applySync(plan: SyncPlan, options: ApplyOptions): Promise<
     try {
       await call(() => client.flowControl.pin(change.key, pin));
     } catch (error) {
-      // QStash may only know a key once a message has used it; that is not a failed deploy.
+      // The plan waits for keys QStash does not know; one it forgot since the read is no
+      // failed deploy either.
       if (statusOf(error) === 404 && change.action === "create") {
-        throw new Skip(
-          "QStash does not know this key until a message uses it; run sync again after the first one",
-        );
+        throw new Skip("QStash no longer knows this key; the first sync after a message has used it pins it");
       }
       throw error;
     }

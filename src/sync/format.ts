@@ -1,12 +1,13 @@
 import { CronExpressionParser } from "cron-parser";
 import type { ScheduleSpec } from "./desired.js";
-import type {
-  FieldDiff,
-  FlowControlChange,
-  QueueChange,
-  ScheduleChange,
-  SyncAction,
-  SyncPlan,
+import {
+  type FieldDiff,
+  type FlowControlChange,
+  hasDrift,
+  type QueueChange,
+  type ScheduleChange,
+  type SyncAction,
+  type SyncPlan,
 } from "./plan.js";
 
 /** Options of {@link formatPlan}. */
@@ -47,12 +48,19 @@ function painter(color: boolean) {
 
 const FOREIGN_SHOWN = 10;
 
-const SIGN: Record<SyncAction, string> = { create: "+", update: "~", delete: "-", unchanged: "=" };
+const SIGN: Record<SyncAction, string> = {
+  create: "+",
+  update: "~",
+  delete: "-",
+  unchanged: "=",
+  waiting: "…",
+};
 const STYLE: Record<SyncAction, Style> = {
   create: "green",
   update: "yellow",
   delete: "red",
   unchanged: "gray",
+  waiting: "gray",
 };
 
 function show(value: unknown): string {
@@ -308,6 +316,15 @@ export function formatPlan(plan: SyncPlan, options: FormatOptions = {}): string 
     if (c.action === "delete")
       return [line("delete", c.key, `unpin ${describeLimits(c.remote!)}${deleteNote}`)];
     if (c.action === "create") return [line("create", c.key, `pin ${describeLimits(c.desired!)}`)];
+    if (c.action === "waiting") {
+      return [
+        line(
+          "waiting",
+          c.key,
+          `waiting for its first message: QStash knows a key only once a message used it; the next sync then pins ${describeLimits(c.desired!)}`,
+        ),
+      ];
+    }
     return [line(c.action, c.key, `pin: ${showDiff(c.diff)}`)];
   });
 
@@ -341,7 +358,7 @@ export function formatPlan(plan: SyncPlan, options: FormatOptions = {}): string 
   const s = plan.summary;
   lines.push(
     "",
-    `${paint("bold", "Plan:")} ${paint("green", `${s.create} to create`)}, ${paint("yellow", `${s.update} to update`)}, ${paint("red", `${s.delete} to delete`)}${s.delete && !options.prune ? " (needs --prune)" : ""}, ${s.unchanged} unchanged, ${s.foreign} foreign.`,
+    `${paint("bold", "Plan:")} ${paint("green", `${s.create} to create`)}, ${paint("yellow", `${s.update} to update`)}, ${paint("red", `${s.delete} to delete`)}${s.delete && !options.prune ? " (needs --prune)" : ""}, ${s.unchanged} unchanged, ${s.waiting ? `${s.waiting} waiting for a first message, ` : ""}${s.foreign} foreign.`,
   );
   return lines.join("\n");
 }
@@ -356,7 +373,7 @@ export function planToJson(plan: SyncPlan, options: { now?: Date } = {}): unknow
   const now = options.now ?? new Date();
   return {
     ...plan,
-    drift: plan.summary.create + plan.summary.update + plan.summary.delete > 0 || plan.conflicts.length > 0,
+    drift: hasDrift(plan),
     nextRuns: Object.fromEntries(
       plan.schedules
         .filter((c) => c.spec && !c.spec.paused && (c.action === "create" || c.action === "update"))

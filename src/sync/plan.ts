@@ -12,8 +12,11 @@ import {
 } from "./desired.js";
 import type { RemoteFlowControl, RemoteQueue, RemoteSchedule, RemoteState } from "./remote.js";
 
-/** What happens to one resource. */
-export type SyncAction = "create" | "update" | "delete" | "unchanged";
+/**
+ * What happens to one resource. `waiting`: a declared flow-control key QStash does not know
+ * yet; it is pinned by the first sync after a message has used it (not drift, no write).
+ */
+export type SyncAction = "create" | "update" | "delete" | "unchanged" | "waiting";
 
 /** One field that differs between QStash and the code. */
 export interface FieldDiff {
@@ -84,7 +87,14 @@ export interface SyncPlan {
   conflicts: readonly string[];
   /** The ownership record's id and the names it lists once the plan is applied (deletes included). */
   ownership: { id: string; owned: Ownership };
-  summary: { create: number; update: number; delete: number; unchanged: number; foreign: number };
+  summary: {
+    create: number;
+    update: number;
+    delete: number;
+    unchanged: number;
+    waiting: number;
+    foreign: number;
+  };
 }
 
 /** The ownership record: a never-firing (paused) yearly schedule whose body lists the names. */
@@ -180,6 +190,8 @@ function planNamed<D extends { declaredBy: string | readonly string[] }, R>(opts
   nameOf: (resource: D | R) => string;
   fields: readonly string[];
   ours: readonly string[];
+  /** Names the server knows; a declared name it does not know waits instead of being created. */
+  known?: ReadonlySet<string>;
   claimedBy: ReadonlyMap<string, string>;
   conflicts: string[];
   foreign: string[];
@@ -205,8 +217,9 @@ function planNamed<D extends { declaredBy: string | readonly string[] }, R>(opts
     const diff = current
       ? diffFields(opts.fields as (keyof D & keyof R)[], current as D & R, want as D & R)
       : [];
+    const absent = opts.known && !opts.known.has(name) ? "waiting" : "create";
     changes.push({
-      action: !current ? "create" : diff.length ? "update" : "unchanged",
+      action: !current ? absent : diff.length ? "update" : "unchanged",
       name,
       desired: want,
       remote: current,
@@ -294,6 +307,7 @@ export function planSync(desired: DesiredState, remote: RemoteState): SyncPlan {
       nameOf: (fc) => fc.key,
       fields: LIMIT_FIELDS,
       ours: ours.flowControls,
+      known: remote.knownFlowControlKeys && new Set(remote.knownFlowControlKeys),
       claimedBy: claimedBy.flowControls,
       conflicts,
       foreign: foreign.flowControls,
@@ -371,12 +385,13 @@ export function planSync(desired: DesiredState, remote: RemoteState): SyncPlan {
       update: count("update"),
       delete: count("delete"),
       unchanged: count("unchanged"),
+      waiting: count("waiting"),
       foreign: foreign.schedules.length + foreign.queues.length + foreign.flowControls.length,
     },
   };
 }
 
-const ORDER: Record<SyncAction, number> = { create: 0, update: 1, delete: 2, unchanged: 3 };
+const ORDER: Record<SyncAction, number> = { create: 0, update: 1, delete: 2, waiting: 3, unchanged: 4 };
 
 function byAction<T extends { action: SyncAction }>(name: (t: T) => string) {
   return (a: T, b: T) =>
@@ -384,7 +399,8 @@ function byAction<T extends { action: SyncAction }>(name: (t: T) => string) {
 }
 
 /**
- * Whether QStash differs from the code (what `jobstash sync --check` fails on).
+ * Whether QStash differs from the code (what `jobstash sync --check` fails on). A key
+ * waiting for its first message is not drift: no sync could pin it yet.
  *
  * @example
  * if (hasDrift(planSync(desired, remote))) process.exitCode = 1;

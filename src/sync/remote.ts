@@ -34,6 +34,12 @@ export interface RemoteState {
   schedules: readonly RemoteSchedule[];
   queues: readonly RemoteQueue[];
   flowControls: readonly RemoteFlowControl[];
+  /**
+   * Every flow-control key QStash knows, pinned or not. QStash learns a key from the first
+   * message that uses it and answers 404 for it before that, so the plan waits for such a key
+   * instead of pinning it. Absent: every key is taken as known.
+   */
+  knownFlowControlKeys?: readonly string[];
 }
 
 /** The QStash calls sync makes, narrowed from the official `Client` so tests can count or fake them. */
@@ -163,6 +169,7 @@ export async function loadRemote(client: SyncClient, options: LoadRemoteOptions 
       lag: q.lag ?? 0,
     })),
     flowControls: flowControls.map(remoteFlowControl).filter((fc) => fc.parallelism || fc.rate),
+    knownFlowControlKeys: flowControls.map((fc) => fc.flowControlKey),
   };
 }
 

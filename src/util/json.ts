@@ -5,8 +5,28 @@
 // biome-ignore lint/suspicious/noConfusingVoidType: a `run` that returns nothing is typed `void`, not `undefined`.
 type Dropped = undefined | void | symbol | ((...args: any[]) => unknown);
 
+/*
+ * Without `strictNullChecks` (the tsconfig `next build` writes has `"strict": false`) `null` and
+ * `undefined` are assignable to every type, so `T extends Date` or `T extends Dropped` holds
+ * for both of them and `null extends undefined` holds too. The helpers below therefore split
+ * them off first and tell them apart by name (`${T}` is "null" or "undefined" in either mode).
+ */
+
+/** Whether JSON keeps a value of type `T` (one member of a union): `null` yes, `undefined` no. */
+type Kept<T> = T extends null | undefined
+  ? `${T}` extends "null"
+    ? true
+    : false
+  : T extends Dropped
+    ? false
+    : true;
+/** The members of `T` that JSON keeps. */
+type KeptPart<T> = T extends unknown ? (Kept<T> extends true ? T : never) : never;
+/** The members of `T` that JSON leaves out ({@link Dropped}). */
+type DroppedPart<T> = T extends unknown ? (Kept<T> extends true ? never : T) : never;
+
 /** Whether some member of the union `T` is {@link Dropped}: `any` and `unknown` may be. */
-type MayDrop<T> = unknown extends T ? true : [Extract<T, Dropped>] extends [never] ? false : true;
+type MayDrop<T> = unknown extends T ? true : [DroppedPart<T>] extends [never] ? false : true;
 
 /**
  * The type of `JSON.parse(JSON.stringify(value))` for a `value: T`, i.e. what arrives at the
@@ -25,6 +45,9 @@ type MayDrop<T> = unknown extends T ? true : [Extract<T, Dropped>] extends [neve
  *   `readonly` goes (a parsed value is a fresh copy), and symbol keys are dropped;
  * - class instances keep their own data properties and lose their methods.
  *
+ * Without `strictNullChecks` (`"strict": false`) a `T | undefined` is just `T`, so a property
+ * comes out optional only when it is declared optional; the rest is typed as in strict mode.
+ *
  * At the top level a value of a dropped kind has no JSON at all; {@link JsonResult} is the
  * type for a job's output, where that comes back as `undefined`.
  *
@@ -40,25 +63,27 @@ export type Jsonify<T> = 0 extends 1 & T
   ? any
   : unknown extends T
     ? unknown
-    : T extends { toJSON(...args: any[]): infer J }
-      ? Jsonify<J>
-      : T extends string | number | boolean | null
-        ? T
-        : T extends bigint | Dropped
-          ? never
-          : T extends
-                | ReadonlyMap<unknown, unknown>
-                | ReadonlySet<unknown>
-                | WeakMap<object, unknown>
-                | WeakSet<object>
-            ? Record<string, never>
-            : T extends ArrayBufferView
-              ? Record<string, number>
-              : T extends readonly unknown[]
-                ? JsonifyList<T>
-                : T extends object
-                  ? JsonifyObject<T>
-                  : never;
+    : T extends null | undefined
+      ? KeptPart<T>
+      : T extends { toJSON(...args: any[]): infer J }
+        ? Jsonify<J>
+        : T extends string | number | boolean
+          ? T
+          : T extends bigint | Dropped
+            ? never
+            : T extends
+                  | ReadonlyMap<unknown, unknown>
+                  | ReadonlySet<unknown>
+                  | WeakMap<object, unknown>
+                  | WeakSet<object>
+              ? Record<string, never>
+              : T extends ArrayBufferView
+                ? Record<string, number>
+                : T extends readonly unknown[]
+                  ? JsonifyList<T>
+                  : T extends object
+                    ? JsonifyObject<T>
+                    : never;
 
 /** Arrays and tuples, item by item; a dropped item is `null`, a missing optional one stays missing. */
 type JsonifyList<T extends readonly unknown[]> = {
@@ -69,17 +94,19 @@ type JsonifyList<T extends readonly unknown[]> = {
 type KeptKeys<T> = { [K in keyof T]-?: MayDrop<T[K]> extends true ? never : K }[keyof T];
 /** Keys whose value is sometimes dropped: they may be missing after the trip. */
 type MaybeKeys<T> = {
-  [K in keyof T]-?: MayDrop<T[K]> extends true
-    ? [Exclude<T[K], Dropped>] extends [never]
-      ? never
-      : K
-    : never;
+  [K in keyof T]-?: MayDrop<T[K]> extends true ? ([KeptPart<T[K]>] extends [never] ? never : K) : never;
 }[keyof T];
 
-/** Objects and class instances, property by property; symbol keys never reach JSON. */
+/**
+ * Objects and class instances, property by property; symbol keys never reach JSON. Mapped over
+ * `keyof T` so declared optional properties stay optional even where `undefined` is invisible
+ * (without `strictNullChecks`).
+ */
 type JsonifyObject<T> = Flatten<
-  { -readonly [K in Exclude<KeptKeys<T>, symbol>]: Jsonify<T[K]> } & {
-    -readonly [K in Exclude<MaybeKeys<T>, symbol>]?: Jsonify<T[K]>;
+  {
+    -readonly [K in keyof T as K extends symbol ? never : K extends KeptKeys<T> ? K : never]: Jsonify<T[K]>;
+  } & {
+    -readonly [K in keyof T as K extends symbol ? never : K extends MaybeKeys<T> ? K : never]?: Jsonify<T[K]>;
   }
 >;
 

@@ -1,44 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { DEV_USERS } from "jobstash/dev-server";
 import { afterAll, describe, expect, it } from "vitest";
+import { startCli as start } from "../helpers/cli.js";
 import { startReceiver } from "./helpers.js";
-
-const cli = fileURLToPath(new URL("../../src/cli/index.ts", import.meta.url));
-
-function start(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  const waiters = new Set<() => void>();
-  const onData = (c: Buffer) => {
-    out += c;
-    for (const w of waiters) w();
-  };
-  child.stdout!.on("data", onData);
-  child.stderr!.on("data", onData);
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const waitFor = (re: RegExp, ms = 10_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const check = () => {
-        const m = out.match(re);
-        if (m) {
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve(m);
-        }
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no ${re} in output:\n${out}`));
-      }, ms);
-      waiters.add(check);
-      check();
-    });
-  return { child, exited, waitFor, output: () => out };
-}
 
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -47,7 +11,14 @@ afterAll(() => {
 
 describe("jobstash dev", () => {
   it("prints the env lines, logs each lifecycle event, and stops cleanly on SIGINT", async () => {
-    const receiver = await startReceiver();
+    const receiver = await startReceiver((d) =>
+      d.path === "/down"
+        ? {
+            status: 500,
+            body: JSON.stringify({ error: { code: "JOB_FAILED", message: "Error: db is down" } }),
+          }
+        : {},
+    );
     const run = start(["dev", "--port", "0"]);
     children.push(run.child);
     try {
@@ -63,6 +34,21 @@ describe("jobstash dev", () => {
       const { messageId } = (await res.json()) as { messageId: string };
       await run.waitFor(new RegExp(`DELIVERED\\s+${messageId} → ${receiver.url}/cli \\(200, retried 0/3\\)`));
       expect(run.output()).toMatch(new RegExp(`CREATED\\s+${messageId}`));
+      // A failing delivery's lines end with the error the endpoint answered.
+      const publish = async (path: string, headers: Record<string, string>) => {
+        const r = await fetch(`${url}/v2/publish/${receiver.url}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${DEV_USERS.defaultUser.token}`, ...headers },
+        });
+        return ((await r.json()) as { messageId: string }).messageId;
+      };
+      const failing = await publish("/down", { "upstash-retries": "0" });
+      await run.waitFor(new RegExp(`ERROR\\s+${failing} → \\S+ \\(500, retried 0/0\\): Error: db is down`));
+      await run.waitFor(new RegExp(`FAILED\\s+${failing} → \\S+ \\(500, retried 0/0\\): Error: db is down`));
+      const delayed = await publish("/later", { "upstash-delay": "90s" });
+      await run.waitFor(
+        new RegExp(`CREATED\\s+${delayed} → \\S+ \\(delayed until \\d\\d:\\d\\d:\\d\\d, in 1m 30s\\)`),
+      );
       run.child.kill("SIGINT");
       expect(await run.exited).toBe(0);
       expect(run.output()).toMatch(/SIGINT, shutting down/);

@@ -203,8 +203,8 @@ describe("publish and delivery", () => {
         callback: `${receiver.url}/drain-cb`,
       });
       await client.publish({ url: `${receiver.url}/drain-fail`, body: "b", retries: 2 });
-      await server.engine.drained();
-      expect(server.engine.pendingCount()).toBe(0);
+      await server.drained();
+      expect(server.pendingCount()).toBe(0);
       expect(receiver.deliveries.filter((d) => d.path === "/drain-cb")).toHaveLength(1);
       expect(receiver.deliveries.filter((d) => d.path === "/drain-fail")).toHaveLength(3);
     } finally {

@@ -1,7 +1,7 @@
 import { Receiver } from "@upstash/qstash";
-import { bodyHash, DEV_USERS, signDelivery } from "jobstash/dev-server";
+import { DEV_USERS } from "jobstash/dev-server";
 import { describe, expect, it } from "vitest";
-import { signRaw } from "../../src/dev-server/engine/signing.js";
+import { bodyHash, signDelivery, signRaw } from "../../src/dev-server/engine/signing.js";
 
 describe("delivery signatures", () => {
   it("matches the wire spec 5.2 test vector byte for byte", () => {

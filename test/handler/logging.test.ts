@@ -100,6 +100,12 @@ const failures: [string, () => Request, string, RegExp, { maxBodySize?: number; 
     "warn",
     /: 489 INVALID_CALLBACK: /,
   ],
+  [
+    "an output the dev server cut",
+    () => callback("success", { body: b64("{"), jobstashBodyTruncated: { size: 20, kept: 1 } }),
+    "warn",
+    /: 489 OUTPUT_TRUNCATED: onSuccess of job "greet" cannot run: the job's output \(20 bytes\) was cut/,
+  ],
   ["an unknown callback marker", () => callback("maybe", {}), "warn", /: 489 BAD_CALLBACK: /],
   [
     "a missing signature",

@@ -43,6 +43,19 @@ describe("defineJob", () => {
     ],
     [{ schedules: [{ cron: "* * * *", input: { email: "a@b.co" } }] }, /expected 5 fields/],
     [
+      { schedules: [{ cron: "*/90 * * * *", input: { email: "a@b.co" } }] },
+      /^defineJob\("job-1"\): schedules\[0\]\.cron "\*\/90 \* \* \* \*": minute step 90 is larger than the field's range 0-59, so "\*\/90" fires only at minute 0 of each hour; use "0 \* \* \* \*", or a step of at most 59$/,
+    ],
+    [
+      {
+        schedules: [
+          { cron: "0 9 * * *", input: { email: "a@b.co" } },
+          { cron: "0 10-20/30 * * *", input: { email: "a@b.co" } },
+        ],
+      },
+      /schedules\[1\]\.cron "0 10-20\/30 \* \* \*": hour step 30 is larger than the range 10-20/,
+    ],
+    [
       { schedules: [{ cron: "CRON_TZ=UTC * * * * *", input: { email: "a@b.co" } }] },
       /put the time zone in `tz`/,
     ],

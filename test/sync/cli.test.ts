@@ -101,6 +101,41 @@ describe("jobstash sync (CLI)", () => {
     );
   });
 
+  it("passes --check while a declared key waits for its first message, and pins it after one", async () => {
+    const key = { SYNC_TEST_FLOW_KEY: "cli-key" };
+    const first = await sync([], key);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("… cli-key  waiting for its first message");
+    expect(first.stdout).toContain("1 waiting for a first message");
+    const check = await sync(["--check", "--json"], key);
+    expect(check.code).toBe(0);
+    const json = JSON.parse(check.stdout);
+    expect(json).toMatchObject({ drift: false, summary: { waiting: 1 } });
+    expect(json.flowControls).toMatchObject([{ key: "cli-key", action: "waiting" }]);
+    stack.reset();
+    expect((await sync([], key)).code).toBe(0);
+    expect(stack.writes()).toEqual([]);
+
+    const client = new Client({ baseUrl: stack.qstashUrl, token: DEFAULT_DEV_USER.token, retry: false });
+    const { messageId } = await client.publishJSON({
+      url: `${stack.baseUrl}/digest`,
+      body: { period: "day" },
+      delay: "1d",
+      flowControl: { key: "cli-key", parallelism: 1 },
+    });
+    await client.messages.cancel(messageId);
+    stack.reset();
+    expect((await sync([], key)).code).toBe(0);
+    expect(stack.writes().map((w) => `${w.method} ${w.path}`)).toEqual([
+      "POST /v2/flowControl/cli-key/pin?parallelism=2",
+    ]);
+    expect(await client.flowControl.get("cli-key")).toMatchObject({
+      parallelismMax: 2,
+      isPinnedParallelism: true,
+    });
+    expect((await sync(["--check"], key)).code).toBe(0);
+  });
+
   it("refuses to start with a message that says what to fix, exit code 2", async () => {
     const noToken = await sync(["--dry-run"], { QSTASH_TOKEN: "" });
     expect(noToken.code).toBe(2);
@@ -132,6 +167,7 @@ describe("jobstash dev", () => {
         ...clean,
         NO_COLOR: "1",
         JOBSTASH_BASE_URL: "http://127.0.0.1:9/api/jobs",
+        SYNC_TEST_FLOW_KEY: "dev-key",
       } as unknown as NodeJS.ProcessEnv,
     });
     try {
@@ -150,6 +186,9 @@ describe("jobstash dev", () => {
         ),
       ]);
       expect(output).toContain("jobstash dev: synced (4 created, 0 updated)");
+      // A fresh server has seen no message yet: the key waits, and nothing is reported as failed.
+      expect(output).toContain("… dev-key  waiting for its first message");
+      expect(output).not.toMatch(/skipped|failed/);
       const url = /QSTASH_URL=(\S+)/.exec(output)![1]!;
       const client = new Client({ baseUrl: url, token: DEFAULT_DEV_USER.token });
       expect((await client.schedules.list()).map((s) => s.scheduleId).sort()).toEqual([

@@ -76,7 +76,7 @@ const sync = (jobs: ReturnType<typeof registry>, options: SyncOptions = {}) =>
 
 /**
  * The dev server only knows a flow-control key once a message used it, and answers 404 to a
- * pin before that (real QStash: unknown). Seed the keys the way production would see them.
+ * pin before that (so sync waits for it). Seed the keys the way production would see them.
  */
 async function seedKeys(keys: string[]) {
   for (const key of keys) {
@@ -327,13 +327,40 @@ describe("jobstash sync against the dev server", () => {
     expect(stack.writes()).toEqual([]);
   });
 
-  it("skips pinning a key QStash has never seen instead of failing the deploy", async () => {
-    const result = await sync(registry({ runs: [] }));
-    expect(result.report!.skipped.map((s) => s.name).sort()).toEqual([
-      "flow-control key mail-api",
-      "flow-control key smtp",
+  it("waits for a key QStash has not seen, with no write and no drift, and pins it after its first message", async () => {
+    const first = await sync(registry({ runs: [] }));
+    expect(first.plan.flowControls.map((f) => [f.action, f.key])).toEqual([
+      ["waiting", "mail-api"],
+      ["waiting", "smtp"],
     ]);
-    expect(result.report!.failed).toEqual([]);
+    expect(first.plan.summary).toMatchObject({ waiting: 2 });
+    expect(first.report).toMatchObject({ failed: [], skipped: [] });
+    // The record claims the keys already, so pinning them later changes nothing else.
+    expect(first.report!.created).toContain("schedule acme.development._jobstash");
+
+    stack.reset();
+    const again = await sync(registry({ runs: [] }));
+    expect(again.drift).toBe(false);
+    expect(again.report).toMatchObject({ writes: 0, skipped: [], failed: [] });
+    expect(stack.writes()).toEqual([]);
+
+    await seedKeys(["smtp"]);
+    stack.reset();
+    const pinned = await sync(registry({ runs: [] }));
+    expect(pinned.drift).toBe(true);
+    expect(pinned.report!.created).toEqual(["flow-control key smtp"]);
+    expect(stack.writes().map((w) => `${w.method} ${w.path}`)).toEqual([
+      "POST /v2/flowControl/smtp/pin?parallelism=3",
+    ]);
+    expect(await client.flowControl.get("smtp")).toMatchObject({
+      parallelismMax: 3,
+      isPinnedParallelism: true,
+    });
+    expect(pinned.plan.flowControls.find((f) => f.key === "mail-api")?.action).toBe("waiting");
+
+    stack.reset();
+    expect((await sync(registry({ runs: [] }))).drift).toBe(false);
+    expect(stack.writes()).toEqual([]);
   });
 
   it("creates schedules that fire and deliver to the running receiver", async () => {

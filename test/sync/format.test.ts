@@ -1,4 +1,4 @@
-import { createJobstash, defineJob, defineQueue } from "jobstash";
+import { createJobstash, defineFlowControl, defineJob, defineQueue } from "jobstash";
 import { desiredState, dstWarnings, formatPlan, nextRuns, planSync, planToJson } from "jobstash/sync";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -55,6 +55,32 @@ describe("formatPlan", () => {
     expect(text).toContain("Foreign (not owned by acme/production, left alone): 1 queue(s)\n  queues: old");
     expect(text).toMatch(/Plan: 4 to create, 0 to update, 0 to delete, 0 unchanged, 1 foreign\.$/);
     expect(text).not.toContain("\u001b[");
+  });
+
+  it("shows a key QStash has not seen yet as waiting, apart from drift", async () => {
+    const jobs = createJobstash({
+      app: "acme",
+      jobs: [],
+      flowControls: [defineFlowControl({ key: "mail-api", parallelism: 2 })],
+    });
+    const desired = await desiredState(jobs, {
+      env: "production",
+      bindings: { JOBSTASH_BASE_URL: "https://acme.dev/api/jobs" },
+    });
+    const waiting = planSync(desired, {
+      schedules: [],
+      queues: [],
+      flowControls: [],
+      knownFlowControlKeys: [],
+    });
+    const text = formatPlan(waiting, { color: false, now });
+    expect(text).toContain(
+      "… mail-api  waiting for its first message: QStash knows a key only once a message used it; the next sync then pins parallelism 2",
+    );
+    expect(text).toMatch(
+      /Plan: 1 to create, 0 to update, 0 to delete, 0 unchanged, 1 waiting for a first message, 0 foreign\.$/,
+    );
+    expect(planToJson(waiting, { now })).toMatchObject({ summary: { waiting: 1 } });
   });
 
   it("colours only when asked", async () => {

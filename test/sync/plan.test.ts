@@ -340,6 +340,20 @@ describe("planSync", () => {
     expect(unpinned.flowControls).toMatchObject([{ action: "create", key: "mail-api" }]);
   });
 
+  it("waits for a declared key QStash does not know: no change, no drift, still claimed", async () => {
+    const d = await desired();
+    const remote = applied(d);
+    const unknown = planSync(d, { ...remote, flowControls: [], knownFlowControlKeys: ["someone-else"] });
+    expect(unknown.flowControls).toMatchObject([{ action: "waiting", key: "mail-api", diff: [] }]);
+    expect(unknown.summary).toMatchObject({ create: 0, update: 0, waiting: 1, unchanged: 5 });
+    expect(unknown.ownership.owned.flowControls).toEqual(["mail-api"]);
+    expect(hasDrift(unknown)).toBe(false);
+    // Known but not pinned (a message used it): pinned now.
+    const seen = planSync(d, { ...remote, flowControls: [], knownFlowControlKeys: ["mail-api"] });
+    expect(seen.flowControls).toMatchObject([{ action: "create", key: "mail-api" }]);
+    expect(hasDrift(seen)).toBe(true);
+  });
+
   it("removes the ownership record (a prune delete) once nothing is owned", async () => {
     const bare = createJobstash({ app: "acme", jobs: [cleanup] });
     const d = await desiredState(bare, { env: "production", bindings });

@@ -114,6 +114,8 @@ describe("loadRemote", () => {
       { key: "kept-key", parallelism: 2 },
       { key: "old-key", rate: 5, period: 60 },
     ]);
+    // ...while every key it knows may be pinned; one it does not know waits for a message.
+    expect(remote.knownFlowControlKeys).toEqual(["kept-key", "old-key", "unpinned-key"]);
   });
 
   it("without a list endpoint, looks up declared keys and the keys ownership records list", async () => {
@@ -125,6 +127,7 @@ describe("loadRemote", () => {
       "GET /v2/flowControl/old-key",
     ]);
     expect(remote.flowControls.map((f) => f.key).sort()).toEqual(["kept-key", "old-key"]);
+    expect([...remote.knownFlowControlKeys!].sort()).toEqual(["kept-key", "old-key"]);
   });
 });
 

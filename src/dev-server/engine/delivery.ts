@@ -1,7 +1,8 @@
 import http from "node:http";
 import https from "node:https";
 
-export interface DeliveryRequest {
+/** One attempt as it goes out: what a {@link Sender} sends. */
+export interface OutgoingRequest {
   url: string;
   method: string;
   headers: Record<string, string>;
@@ -9,12 +10,23 @@ export interface DeliveryRequest {
   timeoutMs: number;
 }
 
+/** What came back: a response (any status), or why there was none. */
 export type DeliveryResult =
-  | { ok: true; status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
+  | {
+      ok: true;
+      status: number;
+      headers: Record<string, string | string[] | undefined>;
+      body: Buffer;
+      /** Set when the body was cut: its full length in bytes (`body` holds the first bytes). */
+      truncatedFrom?: number;
+    }
   | { ok: false; error: string };
 
-/** Response bodies past this are cut: they only feed logs, callbacks and the DLQ. */
-const MAX_RESPONSE_BYTES = 1 << 20;
+/** Sends attempts; the engine does not care how (the harness hands them to a handler in process). */
+export interface Sender {
+  send(request: OutgoingRequest): Promise<DeliveryResult>;
+  close(): void;
+}
 
 /**
  * Sends deliveries over keep-alive agents. A fetch per message tops out far lower on Node
@@ -32,7 +44,7 @@ interface Pending {
   abort: () => void;
 }
 
-export class Deliverer {
+export class Deliverer implements Sender {
   readonly #http: http.Agent;
   readonly #https: https.Agent;
   /** Parsed destinations: a handful of URLs take nearly all deliveries. */
@@ -42,7 +54,14 @@ export class Deliverer {
   #sweeper: NodeJS.Timeout | undefined;
   #sweepEvery = Number.POSITIVE_INFINITY;
 
-  constructor(maxSockets = 256) {
+  /**
+   * @param maxResponseBytes Response bytes kept; past this a body is cut (QStash too cuts
+   * response bodies over the plan's message size). They feed logs, callbacks and the DLQ.
+   */
+  constructor(
+    maxSockets = 256,
+    readonly maxResponseBytes = 10 * 1024 * 1024,
+  ) {
     this.#http = new http.Agent({ keepAlive: true, maxSockets, scheduling: "lifo" });
     this.#https = new https.Agent({ keepAlive: true, maxSockets, scheduling: "lifo" });
   }
@@ -77,7 +96,7 @@ export class Deliverer {
     }
   }
 
-  send(req: DeliveryRequest): Promise<DeliveryResult> {
+  send(req: OutgoingRequest): Promise<DeliveryResult> {
     return new Promise((resolve) => {
       const target = this.#target(req.url);
       if (!target) {
@@ -123,9 +142,10 @@ export class Deliverer {
         },
         (res) => {
           const chunks: Buffer[] = [];
+          const max = this.maxResponseBytes;
           let size = 0;
           res.on("data", (chunk: Buffer) => {
-            if (size < MAX_RESPONSE_BYTES) chunks.push(chunk);
+            if (size < max) chunks.push(size + chunk.length > max ? chunk.subarray(0, max - size) : chunk);
             size += chunk.length;
           });
           res.on("end", () =>
@@ -134,6 +154,7 @@ export class Deliverer {
               status: res.statusCode ?? 0,
               headers: res.headers,
               body: Buffer.concat(chunks),
+              ...(size > max && { truncatedFrom: size }),
             }),
           );
           res.on("error", (e) => finish({ ok: false, error: e.message }));

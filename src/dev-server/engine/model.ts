@@ -17,10 +17,17 @@ export interface AttemptOutcome {
   status?: number;
   headers?: RawHeaders;
   body?: Buffer;
+  /** Set when `body` was cut: the response body's full length in bytes. */
+  truncatedFrom?: number;
   error?: string;
 }
 
 export type Phase = "delayed" | "waiting" | "active" | "retry" | "done";
+
+/** Where a body that was let go of lives on disk (the data directory). */
+export interface BodyRef {
+  read(): string;
+}
 
 /**
  * One message. A class with fixed fields keeps 100k delayed messages compact: V8 gives every
@@ -33,6 +40,8 @@ export class Message implements Timed {
   seq = 0;
   heapIndex = -1;
   phase: Phase = "delayed";
+  /** Acceptance order across the server: a queue's FIFO order, kept across restarts. */
+  order = 0;
   retried = 0;
   cancelRequested = false;
   holdsQueueSlot = false;
@@ -41,10 +50,11 @@ export class Message implements Timed {
   flow: FlowKey | undefined = undefined;
   queue: Queue | undefined = undefined;
   parent: Message | undefined = undefined;
-  last: AttemptOutcome | undefined = undefined;
   topicName: string | undefined = undefined;
   endpointName: string | undefined = undefined;
   scheduleId: string | undefined = undefined;
+  #body: string | undefined;
+  #onDisk: BodyRef | undefined = undefined;
 
   constructor(
     readonly id: string,
@@ -52,11 +62,38 @@ export class Message implements Timed {
     readonly url: string,
     readonly cfg: MessageConfig,
     /** latin1-encoded bytes (see `toStoredBody`). */
-    readonly body: string | undefined,
+    body: string | undefined,
     readonly createdAt: number,
     public notBefore: number,
     readonly callerIp: string,
-  ) {}
+  ) {
+    this.#body = body;
+  }
+
+  /** latin1-encoded bytes (see `toStoredBody`); read from disk when the store let go of it. */
+  get body(): string | undefined {
+    return this.#body ?? this.#onDisk?.read();
+  }
+
+  /**
+   * The data directory holds the body (it is synced there): drop the copy in memory. 100k
+   * delayed messages then cost their bookkeeping, not their bodies.
+   */
+  releaseBody(ref: BodyRef): void {
+    if (this.#body === undefined) return;
+    this.#onDisk = ref;
+    this.#body = undefined;
+  }
+
+  /** Where the body is on disk, if it was let go of. */
+  get bodyOnDisk(): BodyRef | undefined {
+    return this.#onDisk;
+  }
+
+  /** The body moved on disk (a snapshot replaced the journal that held it). */
+  moveBody(ref: BodyRef): void {
+    if (this.#onDisk) this.#onDisk = ref;
+  }
 }
 
 export interface LogEntry {

@@ -1,4 +1,6 @@
 import { parseDuration } from "../../util/duration.js";
+import type { DeliveryResult } from "./delivery.js";
+import type { Message } from "./model.js";
 
 /** QStash ignores a Retry-After-style value above one day. */
 const MAX_RETRY_AFTER_MS = 86_400_000;
@@ -38,4 +40,18 @@ export function retryAfterMs(
     if (ms !== undefined && Number.isFinite(ms) && ms >= 0 && ms <= MAX_RETRY_AFTER_MS) return ms;
   }
   return undefined;
+}
+
+/**
+ * Milliseconds until a failed message's next attempt: the reply's `Retry-After` family first,
+ * then the message's `Upstash-Retry-Delay` expression, else QStash's backoff; all times `scale`.
+ */
+export function nextRetryDelay(msg: Message, result: DeliveryResult, now: number, scale: number): number {
+  if (result.ok) {
+    const after = retryAfterMs(result.headers, now);
+    if (after !== undefined) return after * scale;
+  }
+  // `retried` in expressions counts retries already done (0 before the first retry).
+  if (msg.cfg.retryDelayFn) return msg.cfg.retryDelayFn(msg.retried) * scale;
+  return defaultBackoffMs(msg.retried + 1) * scale;
 }

@@ -117,11 +117,7 @@ export function logView(e: LogEntry): Json {
     scheduleId: m.scheduleId,
     queueName: m.queue?.name,
     header: shownHeaders(cfg),
-    body: m.body
-      ? cfg.redact?.body
-        ? Buffer.from(redacted(bodyBytes(m.body)!)).toString("base64")
-        : bodyBytes(m.body)!.toString("base64")
-      : undefined,
+    body: logBody(cfg, m.body),
     responseStatus: e.responseStatus,
     responseBody: e.responseBody?.length ? e.responseBody.toString("base64") : undefined,
     responseHeaders: e.responseHeaders,
@@ -136,6 +132,13 @@ export function logView(e: LogEntry): Json {
     label: cfg.labels?.[0],
     labels: cfg.labels,
   });
+}
+
+/** A log entry's body, base64 (hashed when redacted). */
+function logBody(cfg: MessageConfig, body: string | undefined): string | undefined {
+  const bytes = bodyBytes(body);
+  if (!bytes) return undefined;
+  return cfg.redact?.body ? Buffer.from(redacted(bytes)).toString("base64") : bytes.toString("base64");
 }
 
 export function scheduleView(s: Schedule): Json {

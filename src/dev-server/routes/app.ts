@@ -21,6 +21,21 @@ export function createApp(deps: RouteDeps): Hono {
     c.json({ error: `no such endpoint: ${c.req.method} ${new URL(c.req.url).pathname}` }, 404),
   );
 
+  // Durable mode: a request that changes state is answered once the change is on disk. If it
+  // cannot be written, the caller gets 503 and retries; nothing is acknowledged and lost.
+  // Registered only then, so memory mode pays nothing for it.
+  if (deps.durable) {
+    app.use(async (c, next) => {
+      await next();
+      if (c.req.method === "GET" || c.req.method === "HEAD") return;
+      try {
+        await deps.engine.commit();
+      } catch (error) {
+        c.res = c.json({ error: (error as Error).message }, 503);
+      }
+    });
+  }
+
   const unsupported = (what: string) => () => {
     throw new DevServerError(501, `${what} is not supported by the local server`);
   };

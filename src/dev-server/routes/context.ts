@@ -1,13 +1,16 @@
 import type { Context } from "hono";
 import type { HeaderMap } from "../engine/config.js";
-import type { Engine, Filter } from "../engine/engine.js";
+import type { Engine } from "../engine/engine.js";
 import { badRequest, DevServerError } from "../engine/errors.js";
+import type { Filter } from "../engine/filters.js";
 import type { UserState } from "../engine/model.js";
 
 /** What every route needs: the engine and the request limits. */
 export interface RouteDeps {
   engine: Engine;
   maxBodySize: number;
+  /** State is kept on disk: answer a change only once it is synced. */
+  durable?: boolean;
 }
 
 /** The raw request target (path + query) exactly as sent: never normalised, so `https://` keeps its `//`. */
@@ -101,7 +104,7 @@ export function userOf(c: Context, engine: Engine): UserState {
     const q = target.indexOf("?");
     token = queryPairs(q < 0 ? "" : target.slice(q + 1)).find((p) => p.key === "qstash_token")?.value;
   }
-  return engine.user(token);
+  return engine.users.byToken(token);
 }
 
 export function callerIp(c: Context): string {

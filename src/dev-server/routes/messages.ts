@@ -57,17 +57,17 @@ const LOG_FILTERS = [
 export function registerMessageRoutes(app: Hono, { engine }: RouteDeps): void {
   app.get("/v2/messages/:id", (c) => {
     const user = userOf(c, engine);
-    return c.json(messageView(engine.getMessage(user, c.req.param("id"))));
+    return c.json(messageView(engine.messages.get(user, c.req.param("id"))));
   });
   app.delete("/v2/messages/:id", (c) => {
     const user = userOf(c, engine);
-    engine.cancel(user, c.req.param("id"));
+    engine.messages.cancel(user, c.req.param("id"));
     return c.json({ cancelled: 1 });
   });
   app.delete("/v2/messages", (c) => {
     const user = userOf(c, engine);
     const q = parseBulkQuery(c, CANCEL_FILTERS, 1_000_000, Number.MAX_SAFE_INTEGER);
-    return c.json({ cancelled: engine.cancelMany(user, q.ids, q.filter, q.count) });
+    return c.json({ cancelled: engine.messages.cancelMany(user, q.ids, q.filter, q.count) });
   });
 
   // ---- logs
@@ -75,7 +75,7 @@ export function registerMessageRoutes(app: Hono, { engine }: RouteDeps): void {
     app.get(`/v2/${key}`, (c) => {
       const user = userOf(c, engine);
       const q = parseBulkQuery(c, LOG_FILTERS, 1000, 1000);
-      const page = engine.logs(user, {
+      const page = engine.events.query(user, {
         ids: q.ids,
         filter: q.filter,
         count: q.count,
@@ -92,7 +92,7 @@ export function registerMessageRoutes(app: Hono, { engine }: RouteDeps): void {
   const dlqSelection = (c: Context) => {
     const user = userOf(c, engine);
     const q = parseBulkQuery(c, DLQ_FILTERS, 100, 100);
-    const page = engine.dlqPage(user, q);
+    const page = engine.dlq.page(user, q);
     return { user, q, page };
   };
   app.get("/v2/dlq", (c) => {
@@ -102,16 +102,16 @@ export function registerMessageRoutes(app: Hono, { engine }: RouteDeps): void {
   });
   app.get("/v2/dlq/:id", (c) => {
     const user = userOf(c, engine);
-    return c.json(dlqView(engine.getDlq(user, c.req.param("id"))));
+    return c.json(dlqView(engine.dlq.get(user, c.req.param("id"))));
   });
   app.delete("/v2/dlq/:id", (c) => {
     const user = userOf(c, engine);
-    engine.deleteDlq(user, [engine.getDlq(user, c.req.param("id"))]);
+    engine.dlq.delete(user, [engine.dlq.get(user, c.req.param("id"))]);
     return c.json({ deleted: 1 });
   });
   app.delete("/v2/dlq", (c) => {
     const { user, page, q } = dlqSelection(c);
-    const deleted = engine.deleteDlq(user, page.entries);
+    const deleted = engine.dlq.delete(user, page.entries);
     // Deleting shifts what the cursor points at: the next page starts where this one did.
     const cursor = page.cursor && !q.ids ? String(Number(q.cursor ?? 0)) : undefined;
     return c.json(cursor ? { deleted, cursor } : { deleted });
@@ -123,18 +123,18 @@ export function registerMessageRoutes(app: Hono, { engine }: RouteDeps): void {
     for (const [k, v] of headerMap(c)) {
       if (k.startsWith("upstash-") && !k.startsWith("upstash-telemetry-")) overrides.set(k, v);
     }
-    const responses = engine.retryDlq(user, page.entries, overrides, callerIp(c));
+    const responses = engine.dlq.retry(user, page.entries, overrides, callerIp(c));
     const cursor = page.cursor && !q.ids ? String(Number(q.cursor ?? 0)) : undefined;
     return c.json(cursor ? { responses, cursor } : { responses });
   });
   app.post("/v2/dlq/retry/:id", (c) => {
     const user = userOf(c, engine);
-    const entry: DlqEntry = engine.getDlq(user, c.req.param("id"));
-    const [r] = engine.retryDlq(user, [entry], new Map(), callerIp(c));
+    const entry: DlqEntry = engine.dlq.get(user, c.req.param("id"));
+    const [r] = engine.dlq.retry(user, [entry], new Map(), callerIp(c));
     return c.json(r, 201);
   });
 
   // ---- signing keys
-  app.get("/v2/keys", (c) => c.json(engine.keys(userOf(c, engine))));
-  app.post("/v2/keys/rotate", (c) => c.json(engine.rotateKeys(userOf(c, engine))));
+  app.get("/v2/keys", (c) => c.json(engine.users.keys(userOf(c, engine))));
+  app.post("/v2/keys/rotate", (c) => c.json(engine.users.rotateKeys(userOf(c, engine))));
 }

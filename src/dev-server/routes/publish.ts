@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
+import type { PublishResult } from "../engine/accept.js";
 import type { HeaderMap } from "../engine/config.js";
-import type { PublishResult } from "../engine/engine.js";
 import { badRequest } from "../engine/errors.js";
 import { bodyOf, callerIp, destinationOf, headerMap, jsonBody, type RouteDeps, userOf } from "./context.js";
 
@@ -21,7 +21,7 @@ export function registerPublishRoutes(app: Hono, { engine, maxBodySize }: RouteD
     const user = userOf(c, engine);
     const { destination, config } = destinationOf(c, "/v2/publish/".length);
     const body = await bodyOf(c, maxBodySize);
-    const r = engine.publish(user, {
+    const r = engine.accept.publish(user, {
       destination,
       headers: withQueryConfig(headerMap(c), config),
       body,
@@ -36,7 +36,7 @@ export function registerPublishRoutes(app: Hono, { engine, maxBodySize }: RouteD
     const prefix = rawPrefixLength(c.req.url, "/v2/enqueue/", 1);
     const { destination, config } = destinationOf(c, prefix);
     const body = await bodyOf(c, maxBodySize);
-    const r = engine.publish(user, {
+    const r = engine.accept.publish(user, {
       destination,
       headers: withQueryConfig(headerMap(c), config),
       body,
@@ -71,7 +71,7 @@ export function registerPublishRoutes(app: Hono, { engine, maxBodySize }: RouteD
       if (item.queue !== undefined && typeof item.queue !== "string")
         throw badRequest(`batch item ${i}: "queue" must be a string`);
       try {
-        return engine.preparePublish(user, {
+        return engine.accept.prepare(user, {
           destination: item.destination,
           headers,
           body,

@@ -26,35 +26,35 @@ export function registerResourceRoutes(app: Hono, { engine, maxBodySize }: Route
       );
     }
     const parallelism = b.parallelism ?? 1;
-    engine.upsertQueue(user, b.queueName, parallelism, b.paused === true);
+    engine.queues.upsert(user, b.queueName, parallelism, b.paused === true);
     return c.json({});
   });
-  app.get("/v2/queues", (c) => c.json(engine.listQueues(userOf(c, engine)).map(queueView)));
+  app.get("/v2/queues", (c) => c.json(engine.queues.list(userOf(c, engine)).map(queueView)));
   app.get("/v2/queues/:name", (c) =>
-    c.json(queueView(engine.getQueue(userOf(c, engine), c.req.param("name")))),
+    c.json(queueView(engine.queues.get(userOf(c, engine), c.req.param("name")))),
   );
   app.delete("/v2/queues/:name", (c) => {
-    engine.deleteQueue(userOf(c, engine), c.req.param("name"));
+    engine.queues.delete(userOf(c, engine), c.req.param("name"));
     return c.json({});
   });
   app.post("/v2/queues/:name/:action{pause|resume}", (c) => {
-    engine.pauseQueue(userOf(c, engine), c.req.param("name"), c.req.param("action") === "pause");
+    engine.queues.pause(userOf(c, engine), c.req.param("name"), c.req.param("action") === "pause");
     return c.json({});
   });
 
   // ---- schedules: pause/resume (PATCH in the SDK, POST in the docs) before the create catch-all
   const pause = (c: Context) => {
-    engine.pauseSchedule(userOf(c, engine), c.req.param("id")!, c.req.param("action") === "pause");
+    engine.schedules.pause(userOf(c, engine), c.req.param("id")!, c.req.param("action") === "pause");
     return c.json({});
   };
   app.patch("/v2/schedules/:id/:action{pause|resume}", pause);
   app.post("/v2/schedules/:id{[A-Za-z0-9._-]+}/:action{pause|resume}", pause);
-  app.get("/v2/schedules", (c) => c.json(engine.listSchedules(userOf(c, engine)).map(scheduleView)));
+  app.get("/v2/schedules", (c) => c.json(engine.schedules.list(userOf(c, engine)).map(scheduleView)));
   app.get("/v2/schedules/:id", (c) =>
-    c.json(scheduleView(engine.getSchedule(userOf(c, engine), c.req.param("id")))),
+    c.json(scheduleView(engine.schedules.get(userOf(c, engine), c.req.param("id")))),
   );
   app.delete("/v2/schedules/:id", (c) => {
-    engine.deleteSchedule(userOf(c, engine), c.req.param("id"));
+    engine.schedules.delete(userOf(c, engine), c.req.param("id"));
     return c.json({});
   });
   app.post("/v2/schedules/*", async (c) => {
@@ -63,7 +63,7 @@ export function registerResourceRoutes(app: Hono, { engine, maxBodySize }: Route
     const headers = headerMap(c);
     for (const [k, v] of config) if (!headers.has(k)) headers.set(k, v);
     const body = await bodyOf(c, maxBodySize);
-    return c.json(engine.createSchedule(user, destination, headers, body, callerIp(c)));
+    return c.json(engine.schedules.create(user, destination, headers, body, callerIp(c)));
   });
 
   // ---- URL groups (topics)
@@ -90,55 +90,55 @@ export function registerResourceRoutes(app: Hono, { engine, maxBodySize }: Route
       if (ep.name !== undefined && typeof ep.name !== "string")
         throw badRequest('endpoint "name" must be a string');
     }
-    engine.addEndpoints(user, c.req.param("name"), eps as { name?: string; url: string }[]);
+    engine.groups.addEndpoints(user, c.req.param("name"), eps as { name?: string; url: string }[]);
     return c.json({});
   });
   app.delete("/v2/topics/:name/endpoints", async (c) => {
     const user = userOf(c, engine);
-    engine.removeEndpoints(user, c.req.param("name"), await endpointsBody(c));
+    engine.groups.removeEndpoints(user, c.req.param("name"), await endpointsBody(c));
     return c.json({});
   });
-  app.get("/v2/topics", (c) => c.json(engine.listGroups(userOf(c, engine))));
-  app.get("/v2/topics/:name", (c) => c.json(engine.getGroup(userOf(c, engine), c.req.param("name"))));
+  app.get("/v2/topics", (c) => c.json(engine.groups.list(userOf(c, engine))));
+  app.get("/v2/topics/:name", (c) => c.json(engine.groups.get(userOf(c, engine), c.req.param("name"))));
   app.delete("/v2/topics/:name", (c) => {
-    engine.deleteGroup(userOf(c, engine), c.req.param("name"));
+    engine.groups.delete(userOf(c, engine), c.req.param("name"));
     return c.json({});
   });
 
   // ---- flow control
-  app.get("/v2/globalParallelism", (c) => c.json(engine.globalParallelism(userOf(c, engine))));
+  app.get("/v2/globalParallelism", (c) => c.json(engine.flow.globalParallelism(userOf(c, engine))));
   app.get("/v2/flowControl", (c) =>
-    c.json(engine.listFlow(userOf(c, engine), c.req.query("search")).map(flowView)),
+    c.json(engine.flow.list(userOf(c, engine), c.req.query("search")).map(flowView)),
   );
   app.get("/v2/flowControl/:key", (c) =>
-    c.json(flowView(engine.getFlow(userOf(c, engine), c.req.param("key")))),
+    c.json(flowView(engine.flow.get(userOf(c, engine), c.req.param("key")))),
   );
   app.post("/v2/flowControl/:key/:action", (c) => {
     const user = userOf(c, engine);
     const key = c.req.param("key");
     switch (c.req.param("action")) {
       case "pause":
-        engine.pauseFlow(user, key, true);
+        engine.flow.pause(user, key, true);
         break;
       case "resume":
-        engine.pauseFlow(user, key, false);
+        engine.flow.pause(user, key, false);
         break;
       case "pin":
-        engine.pinFlow(user, key, {
+        engine.flow.pin(user, key, {
           parallelism: intParam(c, "parallelism"),
           rate: intParam(c, "rate"),
           period: intParam(c, "period"),
         });
         break;
       case "unpin":
-        engine.unpinFlow(user, key, {
+        engine.flow.unpin(user, key, {
           parallelism: c.req.query("parallelism") === "true",
           rate: c.req.query("rate") === "true",
         });
         break;
       case "resetRate":
       case "reset":
-        engine.resetFlowRate(user, key);
+        engine.flow.resetRate(user, key);
         break;
       default:
         throw badRequest(
