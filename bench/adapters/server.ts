@@ -2,9 +2,9 @@
 // @hono/node-server replaces the global Request and Response with its lightweight classes
 // when it starts, so an Express server sharing its process would not run as in an Express
 // deployment. `node --import tsx bench/adapters/server.ts hono|express` prints the targets as
-// one JSON line, then serves until stdin closes. Hono adds two references: the floor (see
-// bench/lib/floor.ts) and the bare route plus a fixed busy-wait, which shows what a few
-// microseconds of work per request cost in throughput on the machine at hand.
+// one JSON line, then serves until stdin closes. Hono adds two references (bench/lib/reference.ts):
+// the hand-written route, the least any verifying receiver does, and the official `Receiver`.
+// Every Hono route is mounted as an app mounts jobstash's, `app.route("/api/jobs", ...)`.
 // Run with bench/adapters/tsconfig.json, "jobstash" is the built package, as users get it.
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,13 +14,12 @@ import { Hono } from "hono";
 import { createJobstash, defineJob } from "jobstash";
 import { serve as serveExpress } from "jobstash/express";
 import { serve as serveHono } from "jobstash/hono";
-import { z } from "zod";
 import { KEYS } from "../../test/helpers/sign.js";
-import { floorApp } from "../lib/floor.js";
+import { bareRoute, benchInput, handWrittenRoute, officialRoute } from "../lib/reference.js";
 import { BASE_URL, JOB_ID } from "./constants.js";
 
 function benchJobs() {
-  const job = defineJob({ id: JOB_ID, input: z.object({ n: z.number() }), run: () => ({ ok: true }) });
+  const job = defineJob({ id: JOB_ID, input: benchInput(), run: () => ({ ok: true }) });
   return createJobstash({ app: "bench", jobs: [job], baseUrl: BASE_URL, signingKeys: KEYS, env: {} });
 }
 
@@ -42,29 +41,18 @@ function listenExpress(app: express.Express): Promise<string> {
   });
 }
 
-/** Microseconds the busy reference spends per request (BENCH_BUSY_US). */
-const BUSY_US = Number(process.env.BENCH_BUSY_US ?? 8);
-
-function bareHono(busyMicroseconds = 0): Hono {
-  return new Hono().post("/api/jobs/:id", async (c) => {
-    await c.req.arrayBuffer();
-    // Wall-clock, so the work per request is the same however the loop is compiled.
-    const until = performance.now() + busyMicroseconds / 1000;
-    while (performance.now() < until);
-    return c.json({ ok: true });
-  });
-}
+/** A Hono app serving `routes` at /api/jobs, the way the README mounts jobstash. */
+const mounted = (routes: Hono) => new Hono().route("/api/jobs", routes).fetch;
 
 const frameworks = {
   async hono() {
-    const adapter = new Hono().route("/api/jobs", serveHono(benchJobs()));
-    const [bare, jobstash, floor, busy] = await Promise.all([
-      listenFetch(bareHono().fetch),
-      listenFetch(adapter.fetch),
-      listenFetch(floorApp().fetch),
-      listenFetch(bareHono(BUSY_US).fetch),
+    const [bare, jobstash, handWritten, official] = await Promise.all([
+      listenFetch(mounted(bareRoute())),
+      listenFetch(mounted(serveHono(benchJobs()))),
+      listenFetch(mounted(handWrittenRoute(BASE_URL))),
+      listenFetch(mounted(officialRoute(BASE_URL))),
     ]);
-    return { bare, jobstash, floor, busy };
+    return { bare, jobstash, "hand-written": handWritten, official };
   },
   async express() {
     const bareApp = express().post("/api/jobs/:id", express.raw({ type: "*/*" }), (_req, res) => {
@@ -82,6 +70,6 @@ const origins: Record<string, string> = await frameworks[name]();
 const urls = Object.fromEntries(
   Object.entries(origins).map(([k, origin]) => [k, `${origin}/api/jobs/${JOB_ID}`]),
 );
-console.log(JSON.stringify({ ...urls, busyMicroseconds: BUSY_US }));
+console.log(JSON.stringify(urls));
 process.stdin.resume();
 process.stdin.once("end", () => process.exit(0));

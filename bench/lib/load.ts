@@ -18,13 +18,16 @@ export interface LoadSettings {
   connections: number;
 }
 
-/** BENCH_ROUNDS (3), BENCH_DURATION seconds (5), BENCH_WARMUP seconds (1), BENCH_CONNECTIONS (50). */
-export function loadSettings(): LoadSettings {
+/**
+ * BENCH_ROUNDS (3), BENCH_DURATION seconds (5), BENCH_WARMUP seconds (1), BENCH_CONNECTIONS
+ * (50); a benchmark may choose other defaults.
+ */
+export function loadSettings(defaults: Partial<LoadSettings> = {}): LoadSettings {
   return {
-    rounds: Number(process.env.BENCH_ROUNDS ?? 3),
-    duration: Number(process.env.BENCH_DURATION ?? 5),
-    warmup: Number(process.env.BENCH_WARMUP ?? 1),
-    connections: Number(process.env.BENCH_CONNECTIONS ?? 50),
+    rounds: Number(process.env.BENCH_ROUNDS ?? defaults.rounds ?? 3),
+    duration: Number(process.env.BENCH_DURATION ?? defaults.duration ?? 5),
+    warmup: Number(process.env.BENCH_WARMUP ?? defaults.warmup ?? 1),
+    connections: Number(process.env.BENCH_CONNECTIONS ?? defaults.connections ?? 50),
   };
 }
 
@@ -224,10 +227,10 @@ export function printTable(m: Measurements, names: string[] = Object.keys(m.rps)
 }
 
 /** One `a / b` line with its target and verdict. A missed target is reported, not thrown. */
-export function printRatio(label: string, value: number, target: number): boolean {
+export function printRatio(label: string, value: number, target: number, width = 28): boolean {
   const pass = value >= target;
   console.log(
-    `  ${label.padEnd(28)} ${value.toFixed(2)}x  (target >= ${target}x)  ${pass ? "PASS" : "FAIL"}`,
+    `  ${label.padEnd(width)} ${value.toFixed(2)}x  (target >= ${target}x)  ${pass ? "PASS" : "FAIL"}`,
   );
   return pass;
 }
