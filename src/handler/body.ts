@@ -12,7 +12,17 @@ export async function readBody(request: DeliveryRequest, max: number): Promise<U
   const declared = Number(request.headers.get("content-length"));
   if (declared > max) throw tooLarge(max);
   try {
-    return await readBytes(request, declared, max);
+    // With a declared length, read before touching `request.body`: on @hono/node-server (and
+    // other lightweight Request wrappers) the `body` getter builds a full Request and a
+    // ReadableStream over the socket, which cost more than the rest of the handler together.
+    // Read here rather than in a helper: the one await is this function's own.
+    if (declared > 0) {
+      const data = await request.arrayBuffer();
+      const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+      if (bytes.length > max) throw tooLarge(max);
+      return bytes;
+    }
+    return await readCounting(request, max);
   } catch (error) {
     // A refusal or a configuration error says what to fix; anything else is the connection
     // (the client went away mid-body), not a job that threw.
@@ -32,18 +42,9 @@ const tooLarge = (max: number) =>
     `body is larger than ${max} bytes; raise createJobstash({ maxBodySize })`,
   );
 
-async function readBytes(request: DeliveryRequest, declared: number, max: number): Promise<Uint8Array> {
-  // With a declared length, read before touching `request.body`: on @hono/node-server (and
-  // other lightweight Request wrappers) the `body` getter builds a full Request and a
-  // ReadableStream over the socket, which cost more than the rest of the handler together.
-  if (declared > 0) {
-    const data = await request.arrayBuffer();
-    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-    if (bytes.length > max) throw tooLarge(max);
-    return bytes;
-  }
+/** A body of no declared length (chunked), counted while it is read. */
+async function readCounting(request: DeliveryRequest, max: number): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array(0);
-  // No length given (chunked): count while reading.
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = request.body.getReader();

@@ -4,6 +4,7 @@ import { type AnyJobstash, internals } from "../jobstash.js";
 import { readBody } from "./body.js";
 import { runCallback } from "./callback.js";
 import { runJob } from "./job.js";
+import { isThenable, type Maybe } from "./maybe.js";
 import {
   failureReply,
   HttpFailure,
@@ -13,15 +14,22 @@ import {
   type Reply,
   toResponse,
 } from "./respond.js";
-import { SignatureFailure, verifySignature } from "./verify.js";
+import { type Claims, SignatureFailure, verifySignature } from "./verify.js";
 
 /** What Workers and Vercel pass as the third argument; only `waitUntil` is used. */
 export interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/** The receiver: a fetch handler for every job of a registry. */
-export type Handler = (request: Request, env?: EnvSource, ctx?: ExecutionContextLike) => Promise<Response>;
+/**
+ * The receiver: a fetch handler for every job of a registry. It takes any `Request`, or any
+ * other {@link DeliveryRequest} (an adapter's view of its server's own request).
+ */
+export type Handler = (
+  request: Request | DeliveryRequest,
+  env?: EnvSource,
+  ctx?: ExecutionContextLike,
+) => Promise<Response>;
 
 /**
  * The parts of a `Request` the receiver reads. Any Request satisfies it; a bridge from a
@@ -102,9 +110,11 @@ export function createReplyHandler(jobstash: AnyJobstash): ReplyHandler {
           "missing Upstash-Signature header; only QStash may call this endpoint",
         );
       const body = await readBody(request, maxBody);
-      let claims: Awaited<ReturnType<typeof verifySignature>>;
+      let claims: Maybe<Claims>;
       try {
-        claims = await verifySignature(token, body, { keys, clockTolerance });
+        claims = verifySignature(token, body, { keys, clockTolerance });
+        // Synchronous with node:crypto: awaited only when it is a promise (WebCrypto).
+        if (isThenable(claims)) claims = await claims;
       } catch (error) {
         if (error instanceof SignatureFailure) throw new HttpFailure(401, "UNAUTHORIZED", error.message);
         throw error;

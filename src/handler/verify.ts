@@ -1,4 +1,5 @@
 import { base64ToBytes, base64ToText, bytesToBase64Url } from "../util/base64.js";
+import { andThen, type Maybe } from "./maybe.js";
 
 /**
  * Verification of QStash's `Upstash-Signature` JWT: HS256 (HS384/512 accepted as jose does),
@@ -129,10 +130,33 @@ export function useWebCryptoForTests(enabled: boolean): void {
   selected = enabled ? webCrypto() : undefined;
 }
 
+/**
+ * Node's Buffer (also in Bun and Deno's Node layer) decodes base64url natively, several times
+ * faster than atob and a loop. It skips characters outside the alphabet instead of refusing
+ * them, so it only ever sees segments COMPACT_JWT has checked, and a length of 1 mod 4 (which
+ * atob refuses) is refused before it.
+ */
+interface NativeBuffer {
+  from(text: string, encoding: "base64url"): Uint8Array & { toString(): string };
+}
+const nativeBuffer = (globalThis as { Buffer?: NativeBuffer }).Buffer;
+
+/** The bytes of a checked base64url segment; throws on a length no base64 has. */
+function segmentBytes(segment: string): Uint8Array {
+  if (segment.length % 4 === 1) throw new SyntaxError("no base64 has a length of 1 mod 4");
+  return nativeBuffer ? nativeBuffer.from(segment, "base64url") : base64ToBytes(segment);
+}
+
+/** The UTF-8 text of a checked base64url segment (invalid sequences become U+FFFD). */
+function segmentText(segment: string): string {
+  if (segment.length % 4 === 1) throw new SyntaxError("no base64 has a length of 1 mod 4");
+  return nativeBuffer ? nativeBuffer.from(segment, "base64url").toString() : base64ToText(segment);
+}
+
 function decodeJson(segment: string, what: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(base64ToText(segment));
+    value = JSON.parse(segmentText(segment));
   } catch {
     throw new SignatureFailure(`malformed signature: the JWT ${what} is not base64url JSON`);
   }
@@ -144,7 +168,7 @@ function decodeJson(segment: string, what: string): Record<string, unknown> {
 
 function decodeSignature(segment: string): Uint8Array {
   try {
-    return base64ToBytes(segment);
+    return segmentBytes(segment);
   } catch {
     // A length of 1 mod 4 is no base64 at all (atob refuses it); no key made this token.
     throw new SignatureFailure("malformed signature: the JWT signature is not base64url");
@@ -170,16 +194,16 @@ export interface VerifyOptions {
   now?: number;
 }
 
-/**
- * Check a token against the raw body; resolves to its claims or throws `SignatureFailure`
- * with the reason. `sub` is returned for the caller to compare, since only the router knows
- * which URL this request should have been signed for.
- */
-export async function verifySignature(
-  token: string,
-  body: Uint8Array,
-  options: VerifyOptions,
-): Promise<Claims> {
+/** The parts of a well-formed token whose header names an algorithm we verify. */
+interface ParsedToken {
+  algorithm: Algorithm;
+  /** `header.payload`, the bytes the HMAC covers. */
+  signed: string;
+  payloadPart: string;
+  signature: Uint8Array;
+}
+
+function parseToken(token: string): ParsedToken {
   if (!COMPACT_JWT.test(token)) {
     throw new SignatureFailure("malformed signature: Upstash-Signature is not a compact JWT");
   }
@@ -196,26 +220,22 @@ export async function verifySignature(
     );
   // jose refuses critical extensions it does not know, and so do we.
   if (header.crit !== undefined) throw new SignatureFailure('unsupported JWT header parameter "crit"');
+  return {
+    algorithm,
+    signed: `${headerPart}.${payloadPart}`,
+    payloadPart,
+    signature: decodeSignature(signaturePart),
+  };
+}
 
-  const crypto = runtimeCrypto();
-  const signed = `${headerPart}.${payloadPart}`;
-  const signature = decodeSignature(signaturePart);
-  const matches =
-    (await crypto.hmacMatches(algorithm, options.keys.current, signed, signature)) ||
-    (options.keys.next !== options.keys.current &&
-      (await crypto.hmacMatches(algorithm, options.keys.next, signed, signature)));
-  if (!matches) {
-    throw new SignatureFailure(
-      "signature does not match the current or the next signing key; check QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY",
-    );
-  }
-
+/** The claims of a token whose signature matched, checked against the clock. */
+function checkClaims(payloadPart: string, options: VerifyOptions): Claims {
   const claims = decodeJson(payloadPart, "payload") as Claims;
   if (claims.iss !== "Upstash")
     throw new SignatureFailure(`wrong issuer ${JSON.stringify(claims.iss)}; expected "Upstash"`);
   const now = options.now ?? Math.floor(Date.now() / 1000);
   const tolerance = options.clockTolerance;
-  for (const claim of ["exp", "nbf", "iat"] as const) {
+  for (const claim of TIME_CLAIMS) {
     if (claims[claim] !== undefined && typeof claims[claim] !== "number") {
       throw new SignatureFailure(`malformed signature: "${claim}" is not a number`);
     }
@@ -234,11 +254,40 @@ export async function verifySignature(
     throw new SignatureFailure('malformed signature: "sub" is not a string');
   }
   if (typeof claims.body !== "string") throw new SignatureFailure('malformed signature: no "body" claim');
-  const hash = await crypto.sha256(body);
-  if (hash !== claims.body.replace(/=+$/, "")) {
-    throw new SignatureFailure(
-      "body hash does not match the signature: the body changed after QStash signed it (likely re-serialised by a body parser; pass the raw body)",
-    );
-  }
   return claims;
+}
+
+const TIME_CLAIMS = ["exp", "nbf", "iat"] as const;
+
+/**
+ * Check a token against the raw body: its claims, or a `SignatureFailure` with the reason.
+ * Synchronous where node:crypto is (Node, Bun, Deno, Workers with nodejs_compat), a promise
+ * with WebCrypto; either way it throws or rejects only `SignatureFailure`. `sub` is returned
+ * for the caller to compare, since only the router knows which URL this request should have
+ * been signed for.
+ */
+export function verifySignature(token: string, body: Uint8Array, options: VerifyOptions): Maybe<Claims> {
+  const { algorithm, signed, payloadPart, signature } = parseToken(token);
+  const crypto = runtimeCrypto();
+  const { current, next } = options.keys;
+  const matched = andThen(
+    crypto.hmacMatches(algorithm, current, signed, signature),
+    (matches) => matches || (next !== current && crypto.hmacMatches(algorithm, next, signed, signature)),
+  );
+  return andThen(matched, (matches) => {
+    if (!matches) {
+      throw new SignatureFailure(
+        "signature does not match the current or the next signing key; check QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY",
+      );
+    }
+    const claims = checkClaims(payloadPart, options);
+    return andThen(crypto.sha256(body), (hash) => {
+      if (hash !== claims.body.replace(/=+$/, "")) {
+        throw new SignatureFailure(
+          "body hash does not match the signature: the body changed after QStash signed it (likely re-serialised by a body parser; pass the raw body)",
+        );
+      }
+      return claims;
+    });
+  });
 }
