@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { ConfigError, type DeliveryRequest, type ReplyHandler } from "jobstash";
+import { readAll } from "./node-body.js";
 
 /**
  * The one bridge between Node's req/res and the core, shared by Express and the Next.js Pages
@@ -16,15 +17,6 @@ const PARSED =
   "the request body was already read by a body parser (express.json(), Next.js's API bodyParser, ...). " +
   "QStash signs the raw bytes, and a re-serialised body fails the signature: mount jobstash before any body parser " +
   "(or use express.raw()), and in the Next.js Pages Router add `export const config = { api: { bodyParser: false } }`.";
-
-function readAll(req: IncomingMessage): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.once("error", reject);
-  });
-}
 
 class NodeDelivery implements DeliveryRequest {
   readonly method: string;

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
-import { serve as honoNodeServe } from "@hono/node-server";
+import { getRequestListener, serve as honoNodeServe } from "@hono/node-server";
 import express5 from "express";
 import express4 from "express4";
 import { Hono } from "hono";
@@ -74,31 +74,42 @@ for (const [name, express] of [
   });
 }
 
+const body = JSON.stringify({ name: "Ada" });
+const headers = {
+  "content-type": "application/json",
+  "upstash-signature": sign({ url: `${BASE}/greet`, body }),
+};
+/** The body in two chunks without a length: fetch sends it with Transfer-Encoding: chunked. */
+const chunked = (text: string) =>
+  new ReadableStream({
+    start(controller) {
+      const bytes = new TextEncoder().encode(text);
+      controller.enqueue(bytes.slice(0, 5));
+      controller.enqueue(bytes.slice(5));
+      controller.close();
+    },
+  });
+
+/** The same signed delivery twice: with a declared length, and chunked. */
+const declaredAndChunked = (url: string) =>
+  Promise.all([
+    fetch(url, { method: "POST", body, headers }),
+    fetch(url, { method: "POST", body: chunked(body), headers, duplex: "half" } as RequestInit),
+  ]);
+
+/** Sends the delivery's head and its first 4 bytes on a raw socket, and leaves once `entered()`. */
+async function leaveMidBody(port: number, entered: () => boolean): Promise<void> {
+  const socket = connect(port, "127.0.0.1");
+  await once(socket, "connect");
+  socket.write(
+    `POST /api/jobs/greet HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nUpstash-Signature: ${headers["upstash-signature"]}\r\n\r\n${body.slice(0, 4)}`,
+  );
+  await waitFor("the request to reach jobstash", async () => entered(), 5_000);
+  socket.destroy();
+}
+
 /** What the Node bridge (Express and the Pages Router) does with bodies beyond the plain case. */
 describe("the Node bridge's bodies, on Express 5", () => {
-  const body = JSON.stringify({ name: "Ada" });
-  const headers = {
-    "content-type": "application/json",
-    "upstash-signature": sign({ url: `${BASE}/greet`, body }),
-  };
-  /** The body in two chunks without a length: fetch sends it with Transfer-Encoding: chunked. */
-  const chunked = (text: string) =>
-    new ReadableStream({
-      start(controller) {
-        const bytes = new TextEncoder().encode(text);
-        controller.enqueue(bytes.slice(0, 5));
-        controller.enqueue(bytes.slice(5));
-        controller.close();
-      },
-    });
-
-  /** The same signed delivery twice: with a declared length, and chunked. */
-  const declaredAndChunked = (url: string) =>
-    Promise.all([
-      fetch(url, { method: "POST", body, headers }),
-      fetch(url, { method: "POST", body: chunked(body), headers, duplex: "half" } as RequestInit),
-    ]);
-
   async function withServer(
     app: (jobs: AnyJobstash) => RequestListener,
     run: (url: string, app: Running) => Promise<void>,
@@ -158,13 +169,7 @@ describe("the Node bridge's bodies, on Express 5", () => {
     const server = createServer(app);
     await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
     try {
-      const socket = connect((server.address() as AddressInfo).port, "127.0.0.1");
-      await once(socket, "connect");
-      socket.write(
-        `POST /api/jobs/greet HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nUpstash-Signature: ${headers["upstash-signature"]}\r\n\r\n${body.slice(0, 4)}`,
-      );
-      await waitFor("the request to reach jobstash", async () => entered, 5_000);
-      socket.destroy();
+      await leaveMidBody((server.address() as AddressInfo).port, () => entered);
       await waitFor("jobstash to answer the dropped request", async () => answered.length === 1, 5_000);
       expect(answered).toEqual([400]);
       expect(seen.runs).toEqual([]);
@@ -186,5 +191,92 @@ describe("the Node bridge's bodies, on Express 5", () => {
         expect((await app.seen()).runs).toEqual([]);
       },
       { maxBodySize: 8 },
+    ));
+});
+
+/**
+ * jobstash/hono on @hono/node-server reads a body with a declared length from Node's request
+ * itself, not through the server's lightweight Request: the cases beyond the plain one.
+ */
+describe("jobstash/hono's bodies, on @hono/node-server", () => {
+  /** The app on a Node server: @hono/node-server's listener behind `host` (the plain server when none). */
+  async function withHono(
+    run: (origin: string, fixture: ReturnType<typeof createFixture>, statuses: number[]) => Promise<void>,
+    options: { maxBodySize?: number; host?: (listener: RequestListener) => RequestListener } = {},
+  ) {
+    const fixture = createFixture({ maxBodySize: options.maxBodySize });
+    const statuses: number[] = [];
+    const app = new Hono()
+      .use("/api/jobs/*", async (c, next) => {
+        await next();
+        statuses.push(c.res.status);
+      })
+      .route("/api/jobs", serveHono(fixture.jobs));
+    const listener = getRequestListener(app.fetch);
+    const server = createServer(options.host ? options.host(listener) : listener);
+    await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+    try {
+      await run(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, fixture, statuses);
+    } finally {
+      await close(server)();
+    }
+  }
+
+  it("verifies a declared and a chunked body", () =>
+    withHono(async (origin, { seen }) => {
+      const [declared, streamed] = await declaredAndChunked(`${origin}/api/jobs/greet`);
+      expect([declared.status, streamed.status]).toEqual([200, 200]);
+      expect(await declared.json()).toEqual({ greeting: "hello Ada" });
+      expect(seen.runs).toHaveLength(2);
+    }));
+
+  it("answers 413 to bodies over maxBodySize, declared or chunked", () =>
+    withHono(
+      async (origin, { seen }) => {
+        const [declared, streamed] = await declaredAndChunked(`${origin}/api/jobs/greet`);
+        expect([declared.status, streamed.status]).toEqual([413, 413]);
+        expect(await declared.json()).toMatchObject({ error: { code: "PAYLOAD_TOO_LARGE" } });
+        expect(seen.runs).toEqual([]);
+      },
+      { maxBodySize: 8 },
+    ));
+
+  it("treats a client that leaves mid-body as a connection problem, not a failing job", () => {
+    let entered = false;
+    return withHono(
+      async (origin, { seen, logs }, statuses) => {
+        await leaveMidBody(Number(new URL(origin).port), () => entered);
+        await waitFor("jobstash to answer the dropped request", async () => statuses.length === 1, 5_000);
+        expect(statuses).toEqual([400]);
+        expect(seen.runs).toEqual([]);
+        expect(logs).toEqual([
+          "warn [jobstash greet ?]: 400 UNREADABLE_BODY: the request body could not be read (aborted)",
+        ]);
+      },
+      {
+        host: (listener) => (req, res) => {
+          entered = true;
+          return listener(req, res);
+        },
+      },
+    );
+  });
+
+  it("verifies the bytes a host read first and kept as rawBody (Cloud Functions, Firebase)", () =>
+    withHono(
+      async (origin, { seen }) => {
+        const response = await fetch(`${origin}/api/jobs/greet`, { method: "POST", body, headers });
+        expect(response.status).toBe(200);
+        expect(seen.runs).toHaveLength(1);
+      },
+      {
+        // What the Functions Framework does before the app sees the request.
+        host: (listener) => async (req, res) => {
+          const chunks: Buffer[] = [];
+          for await (const chunk of req) chunks.push(chunk as Buffer);
+          Object.assign(req, { rawBody: Buffer.concat(chunks) });
+          return listener(req, res);
+        },
+      },
     ));
 });
