@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { ConfigError, type DeliveryRequest, type ReplyHandler } from "jobstash";
-import { readAll } from "./node-body.js";
+import { NodeHeaders, readAll } from "./node-request.js";
 
 /**
  * The one bridge between Node's req/res and the core, shared by Express and the Next.js Pages
@@ -27,13 +27,7 @@ class NodeDelivery implements DeliveryRequest {
   constructor(private readonly req: NodeRequest) {
     this.method = req.method ?? "GET";
     this.url = `http://${req.headers.host ?? "localhost"}${req.originalUrl ?? req.url ?? "/"}`;
-    // Node has already parsed the headers (lower-case names, repeats joined), as Headers.get would.
-    this.headers = {
-      get(name) {
-        const value = req.headers[name.toLowerCase()];
-        return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
-      },
-    };
+    this.headers = new NodeHeaders(req.headers);
   }
 
   /** What a body parser left: the exact bytes (express.raw()), or an error if it kept less. */

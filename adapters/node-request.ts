@@ -1,16 +1,30 @@
 /**
- * Reading a whole body from Node's `IncomingMessage`, for the Node bridge (Express, the Pages
- * Router) and jobstash/hono on @hono/node-server. It imports nothing, so the Hono adapter's
- * Workers bundle can carry it: only Node ever calls it.
+ * Reading the headers and the whole body of Node's `IncomingMessage`, for the Node bridge
+ * (Express, the Pages Router) and jobstash/hono on @hono/node-server. It imports nothing, so
+ * the Hono adapter's Workers bundle can carry it: only Node ever calls it.
  */
 
-/** The part of Node's `IncomingMessage` a body is read through. */
+/** The part of Node's `IncomingMessage` a delivery is read through. */
 export interface NodeIncoming {
+  readonly headers: Record<string, string | string[] | undefined>;
   readonly readableEnded: boolean;
   readonly readableDidRead?: boolean;
   on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
   once(event: "end" | "close", listener: () => void): unknown;
   once(event: "error", listener: (error: Error) => void): unknown;
+}
+
+/**
+ * `Headers.get` over the headers Node has already parsed: lower-case names, repeats joined with
+ * ", " (set-cookie, an array, alike), as a Web `Headers` would answer, at the cost of a lookup.
+ */
+export class NodeHeaders {
+  constructor(private readonly headers: NodeIncoming["headers"]) {}
+
+  get(name: string): string | null {
+    const value = this.headers[name.toLowerCase()];
+    return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+  }
 }
 
 /** Every byte of the body; rejects when the stream errors or closes before its end. */
