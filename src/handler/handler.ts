@@ -69,7 +69,8 @@ const DEFAULT_CLOCK_TOLERANCE = 5;
  */
 export function createHandler(jobstash: AnyJobstash): Handler {
   const reply = createReplyHandler(jobstash);
-  return async (request, env, ctx) => toResponse(await reply(request, env, ctx));
+  // The reply handler never rejects: whatever fails becomes a reply.
+  return (request, env, ctx) => reply(request, env, ctx).then(toResponse);
 }
 
 /**
@@ -168,16 +169,22 @@ export function route(url: string): { rawId: string; marker: string | null } {
   const hash = url.indexOf("#");
   if (hash !== -1) url = url.slice(0, hash);
   const query = url.indexOf("?");
-  const path = query === -1 ? url : url.slice(0, query);
-  const pathStart = path.indexOf("/", path.indexOf("//") + 2);
-  const segments = pathStart === -1 ? [] : path.slice(pathStart).split("/").filter(Boolean);
+  const pathEnd = query === -1 ? url.length : query;
+  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
+  // The last segment that is not empty, by index: no array of segments per delivery.
+  let end = pathEnd;
+  while (end > pathStart && url.charCodeAt(end - 1) === SLASH) end--;
   return {
-    rawId: segments[segments.length - 1] ?? "",
+    rawId: pathStart === -1 || end <= pathStart ? "" : url.slice(url.lastIndexOf("/", end - 1) + 1, end),
     marker: query === -1 ? null : new URLSearchParams(url.slice(query + 1)).get("callback"),
   };
 }
 
+const SLASH = 0x2f;
+
 function safeDecode(segment: string): string {
+  // Job ids are plain words: most segments hold nothing to decode.
+  if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
