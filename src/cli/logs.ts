@@ -47,38 +47,55 @@ export const FINAL_STATES = new Set(["DELIVERED", "FAILED", "CANCELLED", "CANCEL
 /** Largest page QStash serves. */
 const PAGE = 1000;
 
-/**
- * How often each message had been retried at each of its events: counted from the attempts
- * (ACTIVE) seen since its CREATED. QStash's log does not say; a message whose CREATED was not
- * seen (older than what was fetched) stays unknown.
- */
-export class RetryCounter {
-  readonly #attempts = new Map<string, number>();
+/** What earlier entries of the same message tell about an entry. */
+export interface Known {
+  /** Retries so far; undefined when the message's CREATED was not seen. */
+  retried?: number;
+  /** A RETRY's attempt: QStash logs its status and response on the ERROR just before. */
+  status?: number;
+  responseBody?: string;
+}
 
-  /** The message's retries so far, as of `entry` (fed in order). */
-  see(entry: LogEntry): number | undefined {
-    if (entry.state === "CREATED") this.#attempts.set(entry.messageId, 0);
-    const attempts = this.#attempts.get(entry.messageId);
-    if (attempts === undefined) return undefined;
-    if (entry.state === "ACTIVE") this.#attempts.set(entry.messageId, attempts + 1);
-    const now = this.#attempts.get(entry.messageId)!;
-    if (FINAL_STATES.has(entry.state)) this.#attempts.delete(entry.messageId);
-    return Math.max(0, now - 1);
+/**
+ * What QStash's log leaves for a reader to work out, from the entries seen so far (fed in
+ * order): how often each message had been retried, counted from its attempts (ACTIVE) since
+ * its CREATED, and the failed attempt a RETRY follows. `jobstash dev` knows both.
+ */
+export class MessageHistory {
+  readonly #attempts = new Map<string, number>();
+  readonly #lastError = new Map<string, LogEntry>();
+
+  see(entry: LogEntry): Known {
+    const id = entry.messageId;
+    if (entry.state === "CREATED") this.#attempts.set(id, 0);
+    if (entry.state === "ACTIVE" && this.#attempts.has(id))
+      this.#attempts.set(id, this.#attempts.get(id)! + 1);
+    if (entry.state === "ERROR") this.#lastError.set(id, entry);
+    const attempts = this.#attempts.get(id);
+    const error = entry.state === "RETRY" ? this.#lastError.get(id) : undefined;
+    if (FINAL_STATES.has(entry.state)) {
+      this.#attempts.delete(id);
+      this.#lastError.delete(id);
+    }
+    return {
+      retried: attempts === undefined ? undefined : Math.max(0, attempts - 1),
+      ...(error && { status: error.responseStatus, responseBody: error.responseBody }),
+    };
   }
 }
 
 /** A log entry as `formatEvent` takes it. */
-export function toEvent(entry: LogEntry, ops: Pick<Ops, "jobOf">, retried: number | undefined): LoggedEvent {
+export function toEvent(entry: LogEntry, ops: Pick<Ops, "jobOf">, known: Known = {}): LoggedEvent {
   const { marker } = ops.jobOf(entry.url);
-  const body = decoded(entry.responseBody);
+  const body = decoded(entry.responseBody ?? known.responseBody);
   return {
     time: entry.time,
     messageId: entry.messageId,
     state: entry.state as LoggedEvent["state"],
     url: entry.url,
-    retried,
+    retried: known.retried,
     maxRetries: entry.maxRetries ?? 3,
-    status: entry.responseStatus,
+    status: entry.responseStatus ?? known.status,
     error: entry.error,
     nextDeliveryTime: entry.nextDeliveryTime,
     queueName: entry.queueName,
@@ -98,8 +115,8 @@ function decoded(base64: string | undefined): Uint8Array | undefined {
 }
 
 /** The `--json` form of an event: stable field names, times as ISO 8601. */
-export function eventJson(entry: LogEntry, ops: Pick<Ops, "jobOf">, retried: number | undefined) {
-  const e = toEvent(entry, ops, retried);
+export function eventJson(entry: LogEntry, ops: Pick<Ops, "jobOf">, known: Known = {}) {
+  const e = toEvent(entry, ops, known);
   const { jobId, marker } = ops.jobOf(entry.url);
   return {
     time: new Date(e.time).toISOString(),
@@ -144,7 +161,7 @@ export async function fetchLogs(
 
 /**
  * Poll for entries newer than the ones already seen (`after`: the newest seen), oldest first,
- * each handed to `onEntry` once, until `stop` says so. Polls every half second against a
+ * each handed to `onEntry` once, until `stop` says so. Polls four times a second against a
  * server on this machine (`jobstash dev`), every two seconds against QStash.
  */
 export async function followLogs(
@@ -153,7 +170,7 @@ export async function followLogs(
   options: { after?: LogEntry; onEntry: (e: LogEntry) => void; stop?: () => boolean; signal?: AbortSignal },
 ): Promise<void> {
   const local = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(ops.qstash().url);
-  const pause = local ? 500 : 2000;
+  const pause = local ? 250 : 2000;
   let last = options.after?.time;
   // Entries at the newest time seen may come again (fromDate is inclusive).
   let boundary = new Set(options.after ? [keyOf(options.after)] : []);
@@ -226,11 +243,11 @@ export async function run(argv: string[]): Promise<number | undefined> {
     ...(since !== undefined && { fromDate: since }),
   };
   // Retries are counted from the attempts seen, which a state filter hides.
-  const counter = state ? undefined : new RetryCounter();
+  const history = state ? undefined : new MessageHistory();
   const print = (entry: LogEntry) => {
-    const retried = counter?.see(entry);
-    if (values.json) printJson(eventJson(entry, ops, retried), { line: true });
-    else console.log(formatEvent(toEvent(entry, ops, retried)));
+    const known = history?.see(entry);
+    if (values.json) printJson(eventJson(entry, ops, known), { line: true });
+    else console.log(formatEvent(toEvent(entry, ops, known)));
   };
   const entries = await fetchLogs(ops, filter, limit);
   for (const entry of entries) print(entry);

@@ -35,7 +35,7 @@ export interface Column {
 
 /**
  * Rows under headings, columns two spaces apart, cut to `width`: shrinking columns give up
- * width first (down to 12 characters each), then every line is cut at the edge.
+ * width first (down to 12 characters each), then the last column is cut at the edge.
  */
 export function table(columns: Column[], rows: string[][], width = terminalWidth()): string {
   const style = styler();
@@ -44,6 +44,9 @@ export function table(columns: Column[], rows: string[][], width = terminalWidth
   for (let i = 0; i < columns.length && total() > width; i++) {
     if (columns[i]!.shrink) widths[i] = Math.max(12, widths[i]! - (total() - width));
   }
+  // Still too wide: the last column is cut at the edge.
+  const last = columns.length - 1;
+  if (total() > width) widths[last] = Math.max(4, widths[last]! - (total() - width));
   const cut = (text: string, w: number) => (text.length > w ? `${text.slice(0, Math.max(0, w - 1))}…` : text);
   const line = (cells: string[], head: boolean) =>
     cells

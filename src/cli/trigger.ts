@@ -2,7 +2,7 @@ import type { TriggerOptions } from "jobstash";
 import { type LogEntry, listDlq } from "./api.js";
 import { formatEvent } from "./format-event.js";
 import { checkInput, type InputSource, invalidInput, parseJsonInput, readInput } from "./input.js";
-import { eventJson, FINAL_STATES, followLogs, RetryCounter, toEvent } from "./logs.js";
+import { eventJson, FINAL_STATES, followLogs, MessageHistory, toEvent } from "./logs.js";
 import { OPS_HELP, OPS_OPTIONS, type Ops, openOps, qstashFailure, wholeNumber } from "./ops.js";
 import { printJson } from "./output.js";
 import { CliError, parseCommand } from "./shared.js";
@@ -172,10 +172,16 @@ export async function run(argv: string[]): Promise<number | undefined> {
     const name = (error as Error)?.name;
     if (name === "ConfigError" || name === "InvalidPayloadError") {
       // Settings checked by trigger itself (durations, flow control, the base URL): the user's to fix.
-      const message = (error as Error).message.replace(/^trigger\("[^"]*"\): (\w+)/, (_, field: string) => {
-        const flag = FLAG_OF[field.split(".")[0]!];
-        return flag && options[field.split(".")[0] as keyof TriggerOptions] !== undefined ? flag : field;
-      });
+      // `trigger("greet"): flowControl.key must be ...` reads as the flag given: `--flow-control key must be ...`.
+      const message = (error as Error).message.replace(
+        /^trigger\("[^"]*"\): (\w+)(?:\.(\w+))?/,
+        (whole, field: string, sub: string | undefined) => {
+          const flag = FLAG_OF[field];
+          if (!flag || options[field as keyof TriggerOptions] === undefined)
+            return whole.replace(/^trigger\("[^"]*"\): /, "");
+          return sub ? `${flag} ${sub}` : flag;
+        },
+      );
       throw new CliError(`${message}; nothing was sent`);
     }
     throw qstashFailure(error, qstash, ops.sources);
@@ -196,7 +202,7 @@ async function waitFor(
   message: { messageId: string; jobId: string; url: string },
   json: boolean,
 ): Promise<number> {
-  const counter = new RetryCounter();
+  const history = new MessageHistory();
   const events: ReturnType<typeof eventJson>[] = [];
   let final: LogEntry | undefined;
   let retried: number | undefined;
@@ -205,12 +211,12 @@ async function waitFor(
     { messageId: message.messageId },
     {
       onEntry: (entry) => {
-        const seen = counter.see(entry);
-        if (json) events.push(eventJson(entry, ops, seen));
-        else console.log(formatEvent(toEvent(entry, ops, seen)));
+        const known = history.see(entry);
+        if (json) events.push(eventJson(entry, ops, known));
+        else console.log(formatEvent(toEvent(entry, ops, known)));
         if (FINAL_STATES.has(entry.state)) {
           final = entry;
-          retried = seen;
+          retried = known.retried;
         }
       },
       stop: () => final !== undefined,
@@ -220,7 +226,7 @@ async function waitFor(
   const delivered = last.state === "DELIVERED";
   const body = last.responseBody ? Buffer.from(last.responseBody, "base64").toString("utf8") : undefined;
   const output = delivered && body !== undefined ? parsedOrText(body) : undefined;
-  const { reason } = toEvent(last, ops, retried);
+  const { reason } = toEvent(last, ops);
   let dlqId: string | undefined;
   if (last.state === "FAILED") {
     const { messages } = await ops.api((q) =>
