@@ -11,11 +11,14 @@ import { signDelivery } from "../../dev-server/engine/signing.js";
  * nothing in any DLQ.
  */
 
-/** Inputs tried in turn; the first the job's schema rejects is sent. */
+/**
+ * Inputs tried in turn; the first the job's schema rejects is sent. Objects and arrays first:
+ * what a body parser in front of the receiver accepts too, so it acts as on a real delivery.
+ */
 const CANDIDATES: unknown[] = [
-  "jobstash doctor probe: not an input of this job",
   { jobstashDoctorProbe: "not an input of this job" },
   [],
+  "jobstash doctor probe: not an input of this job",
   null,
   -0.5,
 ];
@@ -190,6 +193,12 @@ export function explainProbe(
     return {
       ok: false,
       message: `${status} redirect${location ? ` to ${location}` : ""}: QStash does not follow redirects. Set JOBSTASH_BASE_URL to the final URL`,
+    };
+  }
+  if (status === 400) {
+    return {
+      ok: false,
+      message: `400 from something in front of the receiver, not jobstash (${excerpt(body)}): a body parser or middleware refused the request; mount the receiver before it`,
     };
   }
   if (status === 401 || status === 403) {
