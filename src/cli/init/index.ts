@@ -209,7 +209,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
   console.log("\nNext:");
   next.forEach((command, i) => {
     const note = install.length ? (i === 0 ? "" : notes[i - 1]) : notes[i];
-    console.log(`  ${command.padEnd(pad)}${note ? `  # ${note}` : ""}`);
+    console.log(note ? `  ${command.padEnd(pad)}  # ${note}` : `  ${command}`);
   });
   return 0;
 }

@@ -17,10 +17,11 @@ export function mountInEntry(
 ): { text: string; mount: string; importLine: string } | undefined {
   const lines = source.split("\n");
   const path = importPath(app, app.entry!, files.routeFile);
-  // In the file's own style: its quotes, and semicolons only if it uses them.
-  const sample = lines.find((l) => /^import\b.*\bfrom\s+["']|\brequire\(["']/.test(l));
-  const q = sample && /(?:from\s+|require\()'/.test(sample) ? "'" : '"';
-  const semi = sample === undefined || /;\s*$/.test(sample) ? ";" : "";
+  // In the file's own style: the quotes it uses most, and semicolons only if it uses them.
+  const singles = source.match(/(?<![\w"`])'/g)?.length ?? 0;
+  const doubles = source.match(/(?<![\w'`])"/g)?.length ?? 0;
+  const q = singles > doubles ? "'" : '"';
+  const semi = /;\s*$/m.test(source) ? ";" : "";
   const importLine = app.esm
     ? `import { jobsRoute } from ${q}${path}${q}${semi}`
     : `const { jobsRoute } = require(${q}${path}${q})${semi}`;
@@ -36,7 +37,9 @@ export function mountInEntry(
       .map((p) => p.trim().split(/[\s:=?]/)[0]!)
       .filter(Boolean);
     if (!params[0]) return undefined;
-    const indent = `${/^\s*/.exec(lines[i]!)![0]}  `;
+    // The indentation of the function's body (its first line), else two spaces more than fetch's.
+    const body = lines.slice(i + 1).find((l) => l.trim());
+    const indent = body ? /^\s*/.exec(body)![0] : `${/^\s*/.exec(lines[i]!)![0]}  `;
     mount = `if (new URL(${params[0]}.url).pathname.startsWith(${q}${MOUNT}/${q})) return jobsRoute(${params.slice(0, 3).join(", ")})${semi}`;
     lines.splice(i + 1, 0, `${indent}${mount} // jobstash: each job at ${MOUNT}/<jobId>`);
     at = i;
@@ -51,8 +54,8 @@ export function mountInEntry(
     const indent = /^\s*/.exec(lines[i]!)![0];
     mount =
       app.framework === "hono"
-        ? `${name}.route("${MOUNT}", jobsRoute);`
-        : `${name}.use("${MOUNT}", jobsRoute);`;
+        ? `${name}.route(${q}${MOUNT}${q}, jobsRoute)${semi}`
+        : `${name}.use(${q}${MOUNT}${q}, jobsRoute)${semi}`;
     const why =
       app.framework === "express"
         ? "each job at /api/jobs/<jobId>; before any body parser"

@@ -57,7 +57,9 @@ export function layout(app: App): Layout {
 export function importPath(app: App, from: string, to: string): string {
   let rel = posix.relative(posix.dirname(from), to).replace(/\.(ts|js)$/, "");
   if (!rel.startsWith(".")) rel = `./${rel}`;
-  return app.extensions ? `${rel}.js` : rel;
+  if (app.extensions) return `${rel}.js`;
+  // A folder's index needs no name where imports resolve without extensions.
+  return rel.replace(/\/index$/, "") || ".";
 }
 
 const cjs = (app: App) => !app.esm;
