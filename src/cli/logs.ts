@@ -2,7 +2,7 @@ import { responseReason } from "../dev-server/engine/reason.js";
 import { base64ToBytes } from "../util/base64.js";
 import { type ListFilter, type LogEntry, listLogs } from "./api.js";
 import { formatEvent, type LoggedEvent } from "./format-event.js";
-import { OPS_HELP, OPS_OPTIONS, type Ops, openOps, sinceTime, wholeNumber } from "./ops.js";
+import { OPS_OPTIONS, type Ops, openOps, opsHelp, sinceTime, wholeNumber } from "./ops.js";
 import { printJson } from "./output.js";
 import { CliError, didYouMean, parseCommand } from "./shared.js";
 
@@ -18,7 +18,7 @@ Options:
       --since <when>       Only events since a duration ago (30s, 10m, 2h, 1d) or an ISO time
   -n, --limit <n>          At most this many events, the latest (default: 100; with --since: all)
   -f, --follow             Keep printing events as they happen (Ctrl-C stops)
-${OPS_HELP}
+${opsHelp()}
 
 Examples:
   jobstash logs --job send-welcome --since 1h

@@ -22,13 +22,27 @@ export const OPS_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-/** Their help lines, for the end of each command's option list. */
-export const OPS_HELP = `  -c, --config <file>      Module exporting the createJobstash() registry
-                           (default: jobstash.config.ts, .mts, .js or .mjs)
-      --env-file <file>    Read settings from this file (default: .env.local, .env,
-                           .dev.vars; variables already set in the environment win)
-      --json               Print JSON (the shapes are in the README)
-  -h, --help               Show this help`;
+/** Their help lines, for the end of each command's option list, aligned at `column`. */
+export function opsHelp(column = 27): string {
+  const rows: [string, string[]][] = [
+    [
+      "  -c, --config <file>",
+      ["Module exporting the createJobstash() registry", "(default: jobstash.config.ts, .mts, .js or .mjs)"],
+    ],
+    [
+      "      --env-file <file>",
+      [
+        "Read settings from this file (default: .env.local, .env,",
+        ".dev.vars; variables set in the environment win)",
+      ],
+    ],
+    ["      --json", ["Print JSON (the shapes are in the README)"]],
+    ["  -h, --help", ["Show this help"]],
+  ];
+  return rows
+    .flatMap(([flag, text]) => text.map((line, i) => `${(i === 0 ? flag : "").padEnd(column)}${line}`))
+    .join("\n");
+}
 
 /** Where the job of a message's URL is, as the receiver routes it. */
 export interface JobOfUrl {

@@ -3,7 +3,7 @@ import { formatInZone, nextRuns } from "../sync/format.js";
 import { remoteSchedule } from "../sync/remote.js";
 import { listSchedules, type ScheduleInfo } from "./api.js";
 import { utc } from "./dlq/list.js";
-import { OPS_HELP, OPS_OPTIONS, type Ops, openOps } from "./ops.js";
+import { OPS_OPTIONS, type Ops, openOps, opsHelp } from "./ops.js";
 import { printJson, table } from "./output.js";
 import { parseCommand } from "./shared.js";
 
@@ -16,7 +16,7 @@ times, how its last run went, and whether it is paused.
 Options:
   -e, --env <name>         The environment whose schedules are this app's (default: $JOBSTASH_ENV
                            or development)
-${OPS_HELP}
+${opsHelp()}
 
 Examples:
   jobstash schedules
@@ -115,30 +115,31 @@ export async function run(argv: string[]): Promise<number | undefined> {
     return 0;
   }
   const ownerCell = (r: Row) =>
-    r.owner === "this" ? `this app (${env})` : r.owner === "other" ? r.ownedBy! : "foreign";
+    r.owner === "this" ? "this app" : r.owner === "other" ? r.ownedBy! : "foreign";
   console.log(
     table(
       [
         { title: "SCHEDULE", shrink: true },
-        { title: "OWNER" },
         { title: "JOB" },
-        { title: "CRON" },
-        { title: "ZONE" },
+        { title: "OWNER" },
+        { title: "STATE", tone: (c) => (c === "paused" ? "yellow" : undefined) },
+        { title: "CRON (ZONE)" },
         { title: "NEXT RUN" },
         { title: "LAST RUN (UTC)", tone: (c) => (c.endsWith("failed") ? "red" : undefined) },
-        { title: "STATE", tone: (c) => (c === "paused" ? "yellow" : undefined) },
       ],
       rows.map((r) => [
         r.schedule.scheduleId,
-        ownerCell(r),
         r.record ? "(sync's record)" : (r.jobId ?? "-"),
-        r.cron,
-        r.tz,
+        ownerCell(r),
+        r.schedule.isPaused ? "paused" : "active",
+        `${r.cron} (${r.tz})`,
         r.next[0] ? formatInZone(r.next[0], r.tz) : "-",
         r.lastRun ? `${utc(r.lastRun.time)} ${r.lastRun.state}` : "never",
-        r.schedule.isPaused ? "paused" : "active",
       ]),
     ),
+  );
+  console.log(
+    `\n${rows.length} schedule${rows.length === 1 ? "" : "s"}; "this app" is ${ops.registry ? `app "${ops.registry.app}"` : "(no jobstash.config.ts here)"}, env ${env}.`,
   );
   return 0;
 }

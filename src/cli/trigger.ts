@@ -3,7 +3,7 @@ import { type LogEntry, listDlq } from "./api.js";
 import { formatEvent } from "./format-event.js";
 import { checkInput, type InputSource, invalidInput, parseJsonInput, readInput } from "./input.js";
 import { eventJson, FINAL_STATES, followLogs, MessageHistory, toEvent } from "./logs.js";
-import { OPS_HELP, OPS_OPTIONS, type Ops, openOps, qstashFailure, wholeNumber } from "./ops.js";
+import { OPS_OPTIONS, type Ops, openOps, opsHelp, qstashFailure, wholeNumber } from "./ops.js";
 import { printJson } from "./output.js";
 import { CliError, parseCommand } from "./shared.js";
 
@@ -32,7 +32,7 @@ Trigger options (each overrides the job's own setting):
   -H, --header <name: value>       A header delivered with the message (repeatable)
       --wait                       Follow the message until it is delivered or fails for good,
                                    printing its events, then its outcome
-${OPS_HELP}
+${opsHelp(35)}
 
 Examples:
   jobstash trigger send-welcome '{"userId":"u1","email":"ada@example.com"}'

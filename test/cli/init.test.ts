@@ -224,7 +224,7 @@ describe("jobstash init (the command)", () => {
         "",
         '  created  src/jobs/hello.ts    an example job ("hello")',
         "  created  src/jobs/index.ts    the registry (createJobstash)",
-        "  created  jobstash.config.mjs  re-exports the registry for the CLI",
+        "  created  jobstash.config.mjs  re-exports the registry for the CLI (.mjs: a .ts here would change the layout tsc writes to outDir)",
         "  created  src/jobs/route.ts    the receiver: each job at /api/jobs/<jobId>",
         "  updated  src/index.ts         mounted the receiver: app.route('/api/jobs', jobsRoute)",
         '  updated  package.json         the dev script loads .env: "tsx watch --env-file=.env src/index.ts"',

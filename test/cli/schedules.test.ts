@@ -74,14 +74,17 @@ describe("jobstash schedules", () => {
     });
 
     const table = await stack.cli(["schedules"], { COLUMNS: "250" });
-    expect(table.stdout).toMatch(/^SCHEDULE +OWNER +JOB +CRON +ZONE +NEXT RUN +LAST RUN \(UTC\) +STATE\n/);
+    expect(table.stdout).toMatch(/^SCHEDULE +JOB +OWNER +STATE +CRON \(ZONE\) +NEXT RUN +LAST RUN \(UTC\)\n/);
     expect(table.stdout).toMatch(
-      /ops-test\.development\.nightly\.daily +this app \(development\) +nightly +0 7 \* \* \* +Europe\/Paris +\w{3} \d{4}-\d\d-\d\d 07:00 GMT\+[12] +never +active/,
+      /ops-test\.development\.nightly\.daily +nightly +this app +active +0 7 \* \* \* \(Europe\/Paris\) +\w{3} \d{4}-\d\d-\d\d 07:00 GMT\+[12] +never\n/,
     );
-    expect(table.stdout).toMatch(/ops-test\.test\.nightly\.daily +ops-test\/test +nightly .* +paused\n/);
     expect(table.stdout).toMatch(
-      /someone-elses +foreign +greet +\* \* \* \* \* +UTC .* \d\d:\d\d:\d\d success +active/,
+      /ops-test\.test\.nightly\.daily +nightly +ops-test\/test +paused +0 7 \* \* \* \(Europe\/Paris\) +- +never\n/,
     );
+    expect(table.stdout).toMatch(
+      /someone-elses +greet +foreign +active +\* \* \* \* \* \(UTC\) .* \d\d:\d\d:\d\d success\n/,
+    );
+    expect(table.stdout).toMatch(/\n4 schedules; "this app" is app "ops-test", env development\.\n$/);
     // Seen from the test environment, the owners swap.
     const test = JSON.parse((await stack.cli(["schedules", "--env", "test", "--json"])).stdout);
     expect(

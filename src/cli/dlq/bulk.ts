@@ -1,5 +1,5 @@
 import { deleteDlq, retryDlq } from "../api.js";
-import { OPS_HELP, OPS_OPTIONS, type Ops, openOps, sinceTime } from "../ops.js";
+import { OPS_OPTIONS, type Ops, openOps, opsHelp, sinceTime } from "../ops.js";
 import { confirm, printJson, progress } from "../output.js";
 import { CliError, parseCommand } from "../shared.js";
 import { DLQ_PAGE, dlqFilter, entriesOf, listAll } from "./entries.js";
@@ -30,7 +30,7 @@ Options:
   -y, --yes                Do not ask before deleting with --all (needed without a terminal)`
           : ""
       }
-${OPS_HELP}
+${opsHelp()}
 
 Examples:
   jobstash dlq ${verb} 1725323658779-0 1725323658779-1

@@ -1,4 +1,4 @@
-import { OPS_HELP, OPS_OPTIONS, openOps, sinceTime } from "../ops.js";
+import { OPS_OPTIONS, openOps, opsHelp, sinceTime } from "../ops.js";
 import { printJson, table } from "../output.js";
 import { parseCommand } from "../shared.js";
 import { type DecodedEntry, decodeEntry, dlqFilter, entryJson, listAll } from "./entries.js";
@@ -13,7 +13,7 @@ Options:
       --job <id>           Only this job's entries (and its callbacks')
       --since <when>       Only entries that failed since a duration ago (30s, 10m, 2h, 1d)
                            or an ISO 8601 time
-${OPS_HELP}
+${opsHelp()}
 
 Examples:
   jobstash dlq list

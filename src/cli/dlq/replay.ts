@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deleteDlq } from "../api.js";
 import { checkInput, invalidInput, parseJsonInput, readInput } from "../input.js";
-import { OPS_HELP, OPS_OPTIONS, openOps, qstashFailure } from "../ops.js";
+import { OPS_OPTIONS, openOps, opsHelp, qstashFailure } from "../ops.js";
 import { printJson } from "../output.js";
 import { CliError, parseCommand } from "../shared.js";
 import { decodeEntry, entriesOf } from "./entries.js";
@@ -20,7 +20,7 @@ Options:
       --input <json>       The new input as JSON ("-" reads it from stdin)
   -i, --input-file <file>  The new input from a file
       --edit               Edit the entry's decoded body in $VISUAL or $EDITOR (default: vi)
-${OPS_HELP}
+${opsHelp()}
 
 Examples:
   jobstash dlq replay 1725323658779-0 --edit

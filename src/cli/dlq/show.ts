@@ -1,6 +1,6 @@
 import { formatIssues } from "../../errors.js";
 import { issuesJson } from "../input.js";
-import { OPS_HELP, OPS_OPTIONS, openOps } from "../ops.js";
+import { OPS_OPTIONS, openOps, opsHelp } from "../ops.js";
 import { printJson, styler } from "../output.js";
 import { CliError, parseCommand } from "../shared.js";
 import { decodeEntry, entriesOf, entryJson } from "./entries.js";
@@ -12,7 +12,7 @@ One DLQ entry: its job and message, the decoded body (and whether it fits the jo
 schema, with the issues when it does not), and the last response QStash got.
 
 Options:
-${OPS_HELP}
+${opsHelp()}
 
 Examples:
   jobstash dlq show 1725323658779-0

@@ -2,7 +2,7 @@ import { DEFAULT_DEV_USER } from "../../dev-server/engine/users.js";
 import { jobUrl } from "../../jobstash.js";
 import { defaultEnv } from "../../sync/desired.js";
 import { signingKeys } from "../api.js";
-import { from, OPS_HELP, OPS_OPTIONS, type Ops, openOps, qstashFailure } from "../ops.js";
+import { from, OPS_OPTIONS, type Ops, openOps, opsHelp, qstashFailure } from "../ops.js";
 import { printJson, styler } from "../output.js";
 import { parseCommand } from "../shared.js";
 import { explainProbe, probeBody, sendProbe } from "./probe.js";
@@ -21,7 +21,7 @@ INVALID_PAYLOAD) proves what a real delivery needs, and the job itself never run
 Options:
   -e, --env <name>         The environment to check against (default: $JOBSTASH_ENV or development)
       --allow-preview-url  Accept a per-deployment base URL in production (as sync does)
-${OPS_HELP}
+${opsHelp()}
 
 Examples:
   jobstash doctor

@@ -87,7 +87,14 @@ export async function run(argv: string[]): Promise<number | undefined> {
   const configs = ["jobstash.config.ts", "jobstash.config.mts", "jobstash.config.js", "jobstash.config.mjs"];
   const existingConfig = configs.find((name) => existsSync(join(dir, name)));
   if (existingConfig) done.push({ path: existingConfig, action: "skipped", note: "exists, left as it is" });
-  else write(files.configFile, configSource(app, files), "re-exports the registry for the CLI");
+  else {
+    const why = !files.configFile.endsWith(".mjs")
+      ? ""
+      : app.ts
+        ? " (.mjs: a .ts here would change the layout tsc writes to outDir)"
+        : " (.mjs: ES module syntax whatever the package's type)";
+    write(files.configFile, configSource(app, files), `re-exports the registry for the CLI${why}`);
+  }
   write(files.routeFile, routeSource(app, files), `the receiver: each job at ${MOUNT}/<jobId>`);
 
   // Frameworks without file-based routes: mount the receiver in the entry.
