@@ -9,6 +9,7 @@ export const entries = {
   workers: "adapters/workers.ts",
   "dev-server": "src/dev-server/index.ts",
   sync: "src/sync/index.ts",
+  testing: "src/testing/index.ts",
 } as const;
 
 const { "dev-server": devServer, ...receiver } = entries;

@@ -103,12 +103,26 @@ export interface Jobstash<TJobs extends readonly AnyJob[] = readonly AnyJob[]>
 /** Any registry, whatever its jobs (the type is invariant in them). */
 export type AnyJobstash = Jobstash<any>;
 
-/** Internals the handler and sync read; not part of the public API. */
+/**
+ * What `trigger` and `batch` publish to instead of QStash while it is set: `jobstash/testing`
+ * sets one on the registry under test while a harness is open, so jobs that trigger jobs are
+ * captured in process. Not part of the public API.
+ */
+export interface Publisher {
+  /** Where settings (the base URL) are read when a trigger names no bindings of its own. */
+  env(): EnvSource;
+  /** Accepts the messages (already validated and built) in order; resolves to their ids. */
+  publish(messages: readonly PublishMessage[]): Promise<string[]>;
+}
+
+/** Internals the handler, sync and the test harness read; not part of the public API. */
 export interface JobstashInternals {
   options: JobstashOptions<readonly AnyJob[]>;
   config(bindings?: EnvSource): Config;
   /** Declared and implied queues, and static flow-control keys (checked: one key, one config). */
   resources: DeclaredResources;
+  /** Set while a test harness is open on this registry (see {@link Publisher}). */
+  publisher?: Publisher;
 }
 
 const INTERNALS = Symbol.for("jobstash.internals");
@@ -172,6 +186,12 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
     return buildRequest(job, input, result.value, call, config, fail);
   };
 
+  const inner: JobstashInternals = {
+    options,
+    config: (bindings?: EnvSource) => resolveConfig(options, bindings),
+    resources,
+  };
+
   const urlFor = (id: string, bindings: EnvSource | undefined) =>
     jobUrl(resolveConfig(options, bindings).baseUrl(), lookup(id, "url()").id);
 
@@ -179,18 +199,22 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
   // itself). Only closures over the shared jobs: cheap to make per request.
   const view = (bindings: EnvSource | undefined): JobstashWithEnv<TJobs> => ({
     async trigger(id, input, call = {}) {
-      const config = resolveConfig(options, bindings);
+      const { publisher } = inner;
+      const config = resolveConfig(options, captured(publisher, bindings));
       const message = await prepare(id, input, call, config, `trigger("${id}")`);
+      if (publisher) return (await publisher.publish([message]))[0]!;
       return publish(config.qstash(), message);
     },
     async batch(items) {
-      const config = resolveConfig(options, bindings);
+      const { publisher } = inner;
+      const config = resolveConfig(options, captured(publisher, bindings));
       // Every item is validated before the first request, so a bad one publishes nothing.
       const requests = await Promise.all(
         items.map((item, index) =>
           prepare(item.id, item.input, item.options ?? {}, config, `batch[${index}] ("${item.id}")`),
         ),
       );
+      if (publisher) return publisher.publish(requests);
       const qstash = config.qstash();
       const ids: string[] = [];
       for (let start = 0; start < requests.length; start += BATCH_CHUNK) {
@@ -208,14 +232,17 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
     url: urlFor,
     withEnv: (env) => view(env),
   };
-  Object.defineProperty(jobstash, INTERNALS, {
-    value: {
-      options,
-      config: (bindings?: EnvSource) => resolveConfig(options, bindings),
-      resources,
-    } satisfies JobstashInternals,
-  });
+  Object.defineProperty(jobstash, INTERNALS, { value: inner });
   return jobstash;
+}
+
+/**
+ * The bindings a trigger resolves its settings with: its own, over the publisher's env while a
+ * test harness captures the registry (so `withEnv(env)` needs no base URL in `env` there).
+ */
+function captured(publisher: Publisher | undefined, bindings: EnvSource | undefined) {
+  if (!publisher) return bindings;
+  return bindings ? { ...publisher.env(), ...bindings } : publisher.env();
 }
 
 /** Whole seconds of an optional duration, as QStash's headers take them. */

@@ -192,6 +192,46 @@ describe("the packed package", () => {
     });
   });
 
+  // The harness bundles the dev server's engine and reaches the registry through the public
+  // entries, so it must work from each module system with the registry of the same one.
+  it("runs the test harness through import and require", async () => {
+    const result = await node(
+      "testing.mjs",
+      `import { createRequire } from "node:module";
+      const require = createRequire(import.meta.url);
+      const builds = [
+        [await import("jobstash"), await import("jobstash/testing")],
+        [require("jobstash"), require("jobstash/testing")],
+      ];
+      const out = [];
+      for (const [core, { createTestJobstash }] of builds) {
+        let calls = 0;
+        const job = core.defineJob({
+          id: "flaky",
+          input: { "~standard": { version: 1, vendor: "test", validate: (value) => ({ value }) } },
+          run: () => { if (++calls === 1) throw new Error("once"); return "ok"; },
+        });
+        const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+        const jobs = core.createJobstash({ app: "pkg", jobs: [job], logger: quiet });
+        const t = createTestJobstash(jobs, { now: "2026-01-01T00:00:00Z" });
+        await t.trigger("flaky", { n: 1 });
+        const { runs } = await t.drain();
+        const bad = await t.advance(-1).catch((error) => [error.name, error.code, error instanceof core.JobstashError]);
+        await t.close();
+        out.push({ runs: runs.map((r) => [r.outcome, r.time.toISOString()]), bad });
+      }
+      console.log(JSON.stringify(out));`,
+    );
+    const expected = {
+      runs: [
+        ["retry", "2026-01-01T00:00:00.000Z"],
+        ["success", "2026-01-01T00:00:12.182Z"],
+      ],
+      bad: ["TestHarnessError", "BAD_ARGUMENT", true],
+    };
+    expect(result).toEqual([expected, expected]);
+  });
+
   it("recognises errors across the ESM and CJS builds (dual-package hazard)", async () => {
     const result = await node(
       "cross.mjs",

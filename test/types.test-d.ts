@@ -11,6 +11,7 @@ import {
   type Jsonify,
   type Reply,
 } from "jobstash";
+import { createTestJobstash, type RunRecord, type StepSummary } from "jobstash/testing";
 import { serve as serveWorker } from "jobstash/workers";
 import { describe, expectTypeOf, it } from "vitest";
 import { z } from "zod";
@@ -291,5 +292,39 @@ describe("types", () => {
     expectTypeOf(reply).parameter(0).toEqualTypeOf<DeliveryRequest>();
     expectTypeOf(reply).returns.resolves.toEqualTypeOf<Reply>();
     expectTypeOf<Reply["body"]>().toEqualTypeOf<string | null>();
+  });
+
+  it("types the test harness's trigger and batch as the registry's, and its records by job id", () => {
+    const t = createTestJobstash(jobs);
+    expectTypeOf(t.trigger).toEqualTypeOf(jobs.trigger);
+    expectTypeOf(t.batch).toEqualTypeOf(jobs.batch);
+    expectTypeOf(t.trigger<"send-welcome">)
+      .parameter(1)
+      .toEqualTypeOf<{ userId: string; email: string; count: string }>();
+    // Records hold the input as it was delivered: the JSON of what was triggered.
+    expectTypeOf(t.runs("report")).toEqualTypeOf<RunRecord<{ day: string }>[]>();
+    expectTypeOf(t.dlq("send-welcome")[0]!.input).toEqualTypeOf<{
+      userId: string;
+      email: string;
+      count: string;
+    }>();
+    expectTypeOf(t.runs()[0]!.input).toEqualTypeOf<
+      { userId: string; email: string; count: string } | { day: string }
+    >();
+    expectTypeOf(t.drain()).resolves.toEqualTypeOf<StepSummary>();
+    expectTypeOf(t.advance).toBeCallableWith("10m");
+    expectTypeOf(t.advance).toBeCallableWith(30);
+    expectTypeOf(t.now()).toEqualTypeOf<Date>();
+
+    // @ts-expect-error unknown job id
+    t.trigger("nope", {});
+    // @ts-expect-error wrong input for the job
+    t.trigger("report", { day: 1 });
+    // @ts-expect-error unknown job id
+    t.runs("nope");
+    // @ts-expect-error unknown job id
+    t.dlq("nope");
+    // @ts-expect-error the harness takes a registry, not a job
+    createTestJobstash(report);
   });
 });

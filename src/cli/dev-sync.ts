@@ -7,6 +7,8 @@ import { EXAMPLE_BASE_URL } from "./shared.js";
 export interface SyncOnStartOptions {
   /** Config file given with `--config`; without it a missing default config is not an error. */
   config?: string;
+  /** The registry, already being loaded from `config` (`jobstash dev` shares it with the console). */
+  registry?: Promise<AnyJobstash>;
   /** URL the dev server listens on. */
   url: string;
   /** The app's base URL (`--base-url` or JOBSTASH_BASE_URL), that schedules deliver to. */
@@ -25,7 +27,7 @@ export async function syncOnStart(options: SyncOnStartOptions): Promise<void> {
   const warn = options.warn ?? options.log;
   let jobstash: AnyJobstash;
   try {
-    jobstash = await loadConfig(options.config);
+    jobstash = await (options.registry ?? loadConfig(options.config));
   } catch (error) {
     // No config file is a normal way to run the server; a config that fails to load is not.
     if (error instanceof ConfigNotFoundError && !options.config) {

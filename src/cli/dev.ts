@@ -1,6 +1,13 @@
-import { createDevServer, DEFAULT_DEV_USER, type DevServer, type ListeningServer } from "jobstash/dev-server";
+import {
+  type ConsoleOptions,
+  createDevServer,
+  DEFAULT_DEV_USER,
+  type DevServer,
+  type ListeningServer,
+} from "jobstash/dev-server";
 import { normalBaseUrl } from "../util/http-url.js";
 import { formatEvent } from "./format-event.js";
+import { loadConfig } from "./load-config.js";
 import { CliError, EXAMPLE_BASE_URL, parseOptions } from "./shared.js";
 
 const HELP = `Usage: jobstash dev [options]
@@ -22,7 +29,8 @@ Options:
   -h, --help             Show this help
 
 Prints the settings your app needs (QSTASH_URL, QSTASH_TOKEN, the signing keys and
-JOBSTASH_BASE_URL) as KEY=value lines for a .env file or a shell.
+JOBSTASH_BASE_URL) as KEY=value lines for a .env file or a shell, and serves the dev
+console, a web UI of your jobs, messages, schedules, queues and DLQ, at <server>/console/.
 
 Exit codes: 0 stopped by SIGINT or SIGTERM, 1 could not start (e.g. the port is in use), 2 bad input.`;
 
@@ -34,6 +42,8 @@ export interface StartDevOptions {
   dataDir?: string;
   /** One line per lifecycle event; undefined for silence. */
   log?: (line: string) => void;
+  /** The console's registry and the settings it triggers with (see `createDevServer`). */
+  console?: ConsoleOptions;
   /** Called once listening, with the server and its address (e.g. to sync schedules). */
   onReady?: (ready: { server: DevServer; listening: ListeningServer }) => void | Promise<void>;
 }
@@ -47,6 +57,7 @@ export async function startDev(
     retryScale: opts.retryScale,
     dataDir: opts.dataDir,
     logger: log ? (e) => log(formatEvent(e)) : undefined,
+    console: opts.console,
   });
   const listening = await server.listen({ port: opts.port ?? 8080, hostname: opts.hostname ?? "127.0.0.1" });
   await opts.onReady?.({ server, listening });
@@ -100,6 +111,10 @@ export async function run(argv: string[]): Promise<number | undefined> {
   const hostname = values.host ?? "127.0.0.1";
   const dataDir =
     values.data ?? (values.persist ? ".jobstash/dev" : process.env.JOBSTASH_DEV_DATA || undefined);
+  // Loaded once, for the console and the start-up sync alike; the server starts meanwhile. A
+  // failure is reported by the sync (and shown on the console's Jobs page), never fatal.
+  const registry = loadConfig(values.config);
+  registry.catch(() => undefined);
   let started: Awaited<ReturnType<typeof startDev>>;
   try {
     started = await startDev({
@@ -108,6 +123,10 @@ export async function run(argv: string[]): Promise<number | undefined> {
       retryScale,
       dataDir,
       log: values.quiet ? undefined : (line) => console.log(line),
+      console: {
+        jobs: registry,
+        env: baseUrl ? { ...process.env, JOBSTASH_BASE_URL: baseUrl } : process.env,
+      },
     });
   } catch (error) {
     // The data directory cannot be used (held by another server, foreign files, a newer format).
@@ -134,6 +153,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
   console.log(
     [
       `jobstash dev: QStash-compatible server on ${listening.url}`,
+      `jobstash dev: console on ${listening.url}/console/ (open it in a browser)`,
       "",
       ...envLines(listening.url, baseUrl),
       "",
@@ -143,6 +163,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
     const { syncOnStart } = await import("./dev-sync.js");
     await syncOnStart({
       config: values.config,
+      registry,
       url: listening.url,
       baseUrl,
       log: (line) => console.log(line),

@@ -1,3 +1,4 @@
+import { type ConsoleOptions, registerConsole } from "./console/index.js";
 import { type Clock, RealClock, VirtualClock } from "./engine/clock.js";
 import { Engine, type RestoreSummary } from "./engine/engine.js";
 import type { LifecycleEvent } from "./engine/logs.js";
@@ -8,7 +9,7 @@ import { createApp } from "./routes/app.js";
 
 // What users need: the server, its clocks, the dev users' credentials and the event type of
 // the `logger` option. The engine's parts are internal; they change without notice.
-export type { Clock, DevUser, LifecycleEvent, ListeningServer, RestoreSummary };
+export type { Clock, ConsoleOptions, DevUser, LifecycleEvent, ListeningServer, RestoreSummary };
 export { DEFAULT_DEV_USER, DEV_USERS, RealClock, VirtualClock };
 
 /** Options of {@link createDevServer}. */
@@ -77,6 +78,17 @@ export interface CreateDevServerOptions {
    * @default console.warn
    */
   onWarning?: (message: string) => void;
+  /**
+   * The dev console, a web UI at `/console/` on the server's address (a browser opening `/` is
+   * sent there): the app's jobs with their schemas, a Trigger form, live messages with each
+   * one's attempts, schedules, queues, flow control, the DLQ with Edit and retry, and the event
+   * stream. Pass the registry to see jobs by name and validate against their schemas.
+   *
+   * @example
+   * createDevServer({ console: { jobs, env: { JOBSTASH_BASE_URL: "http://localhost:3000/api/jobs" } } });
+   * @default { } (the console, without a registry)
+   */
+  console?: ConsoleOptions;
   /** Journal size past which a snapshot replaces it (tests use a small one). @internal @default 64 MiB */
   compactBytes?: number;
 }
@@ -158,6 +170,7 @@ export function createDevServer(options: CreateDevServerOptions = {}): DevServer
   }
   const detach = clock instanceof VirtualClock ? clock.onSettle(() => engine.idle()) : undefined;
   const app = createApp({ engine, maxBodySize, durable: store !== undefined });
+  registerConsole(app, engine, options.console);
   const listeners = new Set<ListeningServer>();
   return {
     app,

@@ -23,7 +23,13 @@ export interface Claims {
 }
 
 type Algorithm = "SHA-256" | "SHA-384" | "SHA-512";
-const ALGORITHMS: Record<string, Algorithm> = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" };
+// A Map, not an object: a header's `alg` is anyone's text, and "toString" or "__proto__" would
+// find Object.prototype's members in an object literal.
+const ALGORITHMS = new Map<unknown, Algorithm>([
+  ["HS256", "SHA-256"],
+  ["HS384", "SHA-384"],
+  ["HS512", "SHA-512"],
+]);
 
 /** The two primitives verification needs, from whichever crypto the runtime has. */
 interface Crypto {
@@ -136,8 +142,23 @@ function decodeJson(segment: string, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+function decodeSignature(segment: string): Uint8Array {
+  try {
+    return base64ToBytes(segment);
+  } catch {
+    // A length of 1 mod 4 is no base64 at all (atob refuses it); no key made this token.
+    throw new SignatureFailure("malformed signature: the JWT signature is not base64url");
+  }
+}
+
 /** Three base64url segments; the signature may be empty (then it matches nothing). */
 const COMPACT_JWT = /^[\w-]*\.[\w-]*\.[\w-]*$/;
+
+/** A time claim for a message; one beyond Date's range (only a hand-made token) as it came. */
+function timeOf(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? `${seconds} (seconds since 1970)` : date.toISOString();
+}
 
 let lastHeader: { part: string; value: Record<string, unknown> } | undefined;
 
@@ -168,7 +189,7 @@ export async function verifySignature(
     lastHeader = { part: headerPart, value: decodeJson(headerPart, "header") };
   }
   const header = lastHeader.value;
-  const algorithm = ALGORITHMS[header.alg as string];
+  const algorithm = ALGORITHMS.get(header.alg);
   if (!algorithm)
     throw new SignatureFailure(
       `unsupported signature algorithm ${JSON.stringify(header.alg)}; QStash signs with HS256`,
@@ -178,7 +199,7 @@ export async function verifySignature(
 
   const crypto = runtimeCrypto();
   const signed = `${headerPart}.${payloadPart}`;
-  const signature = base64ToBytes(signaturePart);
+  const signature = decodeSignature(signaturePart);
   const matches =
     (await crypto.hmacMatches(algorithm, options.keys.current, signed, signature)) ||
     (options.keys.next !== options.keys.current &&
@@ -201,13 +222,16 @@ export async function verifySignature(
   }
   if (claims.exp !== undefined && claims.exp <= now - tolerance) {
     throw new SignatureFailure(
-      `signature expired at ${new Date(claims.exp * 1000).toISOString()} (clock tolerance ${tolerance}s); is this machine's clock right?`,
+      `signature expired at ${timeOf(claims.exp)} (clock tolerance ${tolerance}s); is this machine's clock right?`,
     );
   }
   if (claims.nbf !== undefined && claims.nbf > now + tolerance) {
     throw new SignatureFailure(
-      `signature not valid before ${new Date(claims.nbf * 1000).toISOString()} (clock tolerance ${tolerance}s); is this machine's clock right?`,
+      `signature not valid before ${timeOf(claims.nbf)} (clock tolerance ${tolerance}s); is this machine's clock right?`,
     );
+  }
+  if (claims.sub !== undefined && typeof claims.sub !== "string") {
+    throw new SignatureFailure('malformed signature: "sub" is not a string');
   }
   if (typeof claims.body !== "string") throw new SignatureFailure('malformed signature: no "body" claim');
   const hash = await crypto.sha256(body);

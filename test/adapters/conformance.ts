@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { createFixture } from "../helpers/fixture.js";
+import { type createFixture, STACK_OR_PATH, UNPRINTABLE } from "../helpers/fixture.js";
 import { BASE } from "../helpers/keys.js";
 import { sign } from "../helpers/sign.js";
 
@@ -33,6 +33,8 @@ export function conformance(target: AdapterTarget): void {
       const response = await fetch(`${origin}/api/jobs${path}`, {
         method: "POST",
         body,
+        // A receiver that never answers fails the test instead of hanging it.
+        signal: AbortSignal.timeout(10_000),
         headers: {
           "content-type": "application/json",
           "upstash-signature": sign({ url: signFor, body }),
@@ -142,6 +144,42 @@ export function conformance(target: AdapterTarget): void {
             error: expect.objectContaining({ status: 489, message: "no" }),
             dlqId: "dlq_9",
           },
+        ]);
+      }));
+
+    it("answers a throw that cannot be turned into text with JSON 500, never a stack", () =>
+      withApp(async (origin) => {
+        for (const value of Object.keys(UNPRINTABLE)) {
+          const sourceBody = b64(JSON.stringify({ value }));
+          const deliveries = [
+            ["/odd-throw", { value }],
+            ["/odd-throw?callback=success", { status: 200, body: "", sourceBody }],
+            ["/odd-throw?callback=failure", { status: 500, body: "", sourceBody }],
+          ] as const;
+          for (const [path, body] of deliveries) {
+            const response = await post(origin, path, JSON.stringify(body));
+            expect([response.status, response.headers.get("content-type")], `${path} ${value}`).toEqual([
+              500,
+              "application/json",
+            ]);
+            expect(JSON.parse(response.text).error.code).toBe("JOB_FAILED");
+            expect(response.text).not.toMatch(STACK_OR_PATH);
+          }
+        }
+      }));
+
+    it("answers 500 TIMEOUT when a job or hook outlives its timeout, without waiting for it", () =>
+      withApp(async (origin) => {
+        const source = { sourceMessageId: "msg_src", sourceBody: b64("{}"), retried: 0, maxRetries: 3 };
+        const responses = await Promise.all([
+          post(origin, "/stuck", "{}"),
+          post(origin, "/stuck?callback=success", JSON.stringify({ ...source, status: 200, body: "" })),
+          post(origin, "/stuck?callback=failure", JSON.stringify({ ...source, status: 500, body: "" })),
+        ]);
+        expect(responses.map((response) => [response.status, JSON.parse(response.text).error])).toEqual([
+          [500, { code: "TIMEOUT", message: 'job "stuck" timed out after 1000 ms' }],
+          [500, { code: "TIMEOUT", message: 'onSuccess of job "stuck" timed out after 1000 ms' }],
+          [500, { code: "TIMEOUT", message: 'onFailure of job "stuck" timed out after 1000 ms' }],
         ]);
       }));
 

@@ -1,5 +1,12 @@
 import { createDevServer, DEV_USERS, type DevServer, VirtualClock } from "jobstash/dev-server";
 import { afterEach, describe, expect, it } from "vitest";
+import {
+  DEFAULT_BACKOFF_SECONDS,
+  FIFO_HEAD_RETRIES,
+  NEW_YORK_DST,
+  RATE_LIMIT,
+  RETRY_DELAY_EXPRESSION,
+} from "../helpers/qstash-semantics.js";
 import { type Delivery, type Reply, startReceiver, type TestReceiver } from "./helpers.js";
 
 // Lifecycle rules on the virtual clock: time only moves when the test says so, and every
@@ -49,7 +56,7 @@ describe("retries on the virtual clock", () => {
     expect(at(receiver, "/f")).toHaveLength(1);
     // 12.18 s, 2m28s, 30m8s, 6h7m6s, then capped at a day.
     let due = start;
-    for (const [i, seconds] of [12.182, 148.413, 1808.042, 22026.466, 86400].entries()) {
+    for (const [i, seconds] of DEFAULT_BACKOFF_SECONDS.entries()) {
       due += seconds * 1000;
       await clock.advanceTo(due - 2);
       expect(at(receiver, "/f"), `before retry ${i + 1}`).toHaveLength(i + 1);
@@ -62,9 +69,9 @@ describe("retries on the virtual clock", () => {
     expect(dlq.messages.map((m: any) => m.messageId)).toEqual([json.messageId]);
     const retryLogs = (await get(`/v2/events?messageId=${json.messageId}&state=RETRY&order=earliestFirst`))
       .events;
-    expect(retryLogs.map((e: any) => Math.round((e.nextDeliveryTime - e.time) / 1000))).toEqual([
-      12, 148, 1808, 22026, 86400,
-    ]);
+    expect(retryLogs.map((e: any) => Math.round((e.nextDeliveryTime - e.time) / 1000))).toEqual(
+      DEFAULT_BACKOFF_SECONDS.map(Math.round),
+    );
   });
 
   it("honours Retry-After and Upstash-Retry-Delay, and retryScale shrinks the backoff", async () => {
@@ -80,14 +87,11 @@ describe("retries on the virtual clock", () => {
 
     await publish(`/v2/publish/${receiver.url}/expr`, {
       "upstash-retries": "3",
-      "upstash-retry-delay": "pow(2, retried) * 1000",
+      "upstash-retry-delay": RETRY_DELAY_EXPRESSION.expression,
     });
     await clock.advance(0);
-    for (const [wait, total] of [
-      [1000, 2],
-      [2000, 3],
-      [4000, 4],
-    ] as const) {
+    for (const [i, wait] of RETRY_DELAY_EXPRESSION.waitsMs.entries()) {
+      const total = i + 2;
       await clock.advance(wait - 1);
       expect(at(receiver, "/expr")).toHaveLength(total - 1);
       await clock.advance(1);
@@ -261,12 +265,12 @@ describe("delay, cancel and dedup", () => {
 describe("schedules", () => {
   it("ticks on a CRON_TZ schedule across a DST change, each tick carrying Upstash-Schedule-Id", async () => {
     // New York moves from UTC-5 to UTC-4 on 2026-03-08: 09:00 local is 14:00Z, then 13:00Z.
-    const { clock, receiver } = await setup(() => ({}), Date.parse("2026-03-06T12:00:00Z"));
+    const { clock, receiver } = await setup(() => ({}), Date.parse(NEW_YORK_DST.start));
     const res = await server!.app.request(`/v2/schedules/${receiver.url}/cron`, {
       method: "POST",
       headers: {
         authorization: `Bearer ${token}`,
-        "upstash-cron": "CRON_TZ=America/New_York 0 9 * * *",
+        "upstash-cron": `CRON_TZ=${NEW_YORK_DST.tz} ${NEW_YORK_DST.cron}`,
         "upstash-schedule-id": "daily",
       },
       body: "tick",
@@ -279,7 +283,7 @@ describe("schedules", () => {
       await clock.advance(3_600_000);
       if (seen() > before) times.push(new Date(clock.now()).toISOString().slice(0, 13));
     }
-    expect(times).toEqual(["2026-03-06T14", "2026-03-07T14", "2026-03-08T13", "2026-03-09T13"]);
+    expect(times).toEqual(NEW_YORK_DST.ticks);
     expect(
       at(receiver, "/cron").every((d) => d.headers["upstash-schedule-id"] === "daily" && d.body === "tick"),
     ).toBe(true);
@@ -311,12 +315,16 @@ describe("queues and flow control", () => {
       attempts.set(d.body, n);
       return d.body === "A" && n < 3 ? { status: 500 } : {};
     });
-    for (const body of ["A", "B", "C"]) {
-      await publish(`/v2/enqueue/q1/${receiver.url}/q`, { "upstash-retry-delay": "1000" }, body);
+    for (const body of FIFO_HEAD_RETRIES.bodies) {
+      await publish(
+        `/v2/enqueue/q1/${receiver.url}/q`,
+        { "upstash-retry-delay": String(FIFO_HEAD_RETRIES.retryDelayMs) },
+        body,
+      );
     }
     expect((await get("/v2/queues/q1")).lag).toBe(3);
     await clock.advance(5000);
-    expect(at(receiver, "/q").map((d) => d.body)).toEqual(["A", "A", "A", "B", "C"]);
+    expect(at(receiver, "/q").map((d) => d.body)).toEqual(FIFO_HEAD_RETRIES.order);
     expect((await get("/v2/queues/q1")).lag).toBe(0);
   });
 
@@ -441,26 +449,28 @@ describe("queues and flow control", () => {
 
   it("starts at most `rate` calls per period", async () => {
     const { clock, receiver } = await setup(() => ({}));
-    for (let i = 0; i < 12; i++) {
+    const { rate, periodSeconds, messages, startsPerPeriod } = RATE_LIMIT;
+    for (let i = 0; i < messages; i++) {
       await publish(`/v2/publish/${receiver.url}/rate`, {
         "upstash-flow-control-key": "r",
-        "upstash-flow-control-value": "rate=5, period=10s",
+        "upstash-flow-control-value": `rate=${rate}, period=${periodSeconds}s`,
       });
     }
+    const [first, second, third] = startsPerPeriod as [number, number, number];
     await clock.advance(0);
-    expect(at(receiver, "/rate")).toHaveLength(5);
+    expect(at(receiver, "/rate")).toHaveLength(first);
     expect(await get("/v2/flowControl/r")).toMatchObject({
-      rateMax: 5,
-      rateCount: 5,
-      ratePeriod: 10,
-      waitListSize: 7,
+      rateMax: rate,
+      rateCount: first,
+      ratePeriod: periodSeconds,
+      waitListSize: messages - first,
     });
-    await clock.advance(9_999);
-    expect(at(receiver, "/rate")).toHaveLength(5);
+    await clock.advance(periodSeconds * 1000 - 1);
+    expect(at(receiver, "/rate")).toHaveLength(first);
     await clock.advance(1);
-    expect(at(receiver, "/rate")).toHaveLength(10);
-    await clock.advance(10_000);
-    expect(at(receiver, "/rate")).toHaveLength(12);
+    expect(at(receiver, "/rate")).toHaveLength(first + second);
+    await clock.advance(periodSeconds * 1000);
+    expect(at(receiver, "/rate")).toHaveLength(first + second + third);
   });
 });
 

@@ -130,7 +130,10 @@ describe.each([
       const { handler, seen } = createFixture();
       const response = await handler(delivery(url("slow"), {}));
       expect(response.status).toBe(500);
-      expect((await json(response)).error.message).toMatch(/TimeoutError: job "slow" timed out after 50 ms/);
+      expect((await json(response)).error).toEqual({
+        code: "TIMEOUT",
+        message: 'job "slow" timed out after 50 ms',
+      });
       expect(seen.aborted).toHaveLength(1);
     });
 
@@ -225,7 +228,10 @@ describe.each([
         message: "the request body could not be read (aborted)",
       });
       expect(seen.runs).toEqual([]);
-      expect(logs).toEqual([]);
+      // A failed delivery like any other: one warning, nothing about a job.
+      expect(logs).toEqual([
+        "warn [jobstash greet ?]: 400 UNREADABLE_BODY: the request body could not be read (aborted)",
+      ]);
     });
   });
 
@@ -321,7 +327,16 @@ describe.each([
     });
 
     it("garbage in the header is 401, not a crash", async () => {
-      for (const token of ["abc", "a.b", "a.b.c", "!!.??.**", `${btoa("{")}.${btoa("{}")}.x`]) {
+      // The last: a signature segment of length 1 mod 4, which is no base64 (atob throws on it).
+      const tokens = [
+        "abc",
+        "a.b",
+        "a.b.c",
+        "!!.??.**",
+        `${btoa("{")}.${btoa("{}")}.x`,
+        "eyJhbGciOiJIUzI1NiJ9.e30.x",
+      ];
+      for (const token of tokens) {
         const request = new Request(url("greet"), {
           method: "POST",
           body: "{}",

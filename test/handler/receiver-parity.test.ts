@@ -14,10 +14,17 @@ const now = Math.floor(Date.now() / 1000);
 const receiver = new Receiver({ currentSigningKey: KEYS.current, nextSigningKey: KEYS.next });
 
 function rawToken(header: object, payload: object, key = KEYS.current, hmac = "sha256"): string {
-  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  return signedText(JSON.stringify(header), JSON.stringify(payload), key, hmac);
+}
+/** A token over JSON text as given, for values JSON.stringify never writes (1e999). */
+function signedText(header: string, payload: string, key = KEYS.current, hmac = "sha256"): string {
+  const b64 = (text: string) => Buffer.from(text).toString("base64url");
   const signed = `${b64(header)}.${b64(payload)}`;
   return `${signed}.${createHmac(hmac, key).update(signed).digest("base64url")}`;
 }
+/** The valid claims as JSON text with one claim's value replaced by raw JSON. */
+const claimsWith = (claim: string, json: string) =>
+  JSON.stringify({ ...claims, [claim]: 0 }).replace(`"${claim}":0`, `"${claim}":${json}`);
 const bodyHash = createHash("sha256").update(body).digest("base64url");
 const claims = { iss: "Upstash", sub: url, exp: now + 300, nbf: 0, iat: now, body: bodyHash };
 
@@ -55,6 +62,17 @@ const cases: [string, string, string?][] = [
   ["no body claim", sign({ url, body, claims: { body: undefined } } as SignOptions)],
   ["crit header", rawToken({ alg: "HS256", crit: ["exp"] }, claims)],
   ["not a JWT", "hello"],
+  // Each of these answered 500 once: anyone could send the first four, unsigned.
+  ["a signature of length 1 mod 4 (no base64)", `${sign({ url, body }).split(".").slice(0, 2).join(".")}.x`],
+  ['alg "toString" (an Object.prototype member)', rawToken({ alg: "toString" }, claims)],
+  ['alg "__proto__"', rawToken({ alg: "__proto__" }, claims)],
+  ["alg an object with a non-callable toString", rawToken({ alg: { toString: 1 } }, claims)],
+  ["exp -1e999 (minus Infinity)", signedText('{"alg":"HS256"}', claimsWith("exp", "-1e999"))],
+  ["nbf 1e20 (beyond Date's range)", signedText('{"alg":"HS256"}', claimsWith("nbf", "1e20"))],
+  [
+    "sub an object with a non-callable toString",
+    rawToken({ alg: "HS256" }, { ...claims, sub: { toString: 1 } }),
+  ],
 ];
 
 describe("parity with the official Receiver", () => {

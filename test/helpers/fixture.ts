@@ -4,6 +4,47 @@ import { BASE, KEYS } from "./keys";
 
 export { BASE };
 
+/** A Proxy on which every operation throws: its handler is itself a Proxy whose traps all throw. */
+const trapsThatThrow = new Proxy(
+  {},
+  {
+    get() {
+      throw new Error("proxy trap refuses");
+    },
+  },
+);
+
+/**
+ * Values a job can throw that `String()`, `.message` and `.name` cannot describe without
+ * throwing themselves. The receiver must still answer its usual JSON 500.
+ */
+export const UNPRINTABLE = {
+  "null-prototype": () => Object.create(null),
+  "throwing-toString": () => ({
+    toString() {
+      throw new Error("toString refuses");
+    },
+  }),
+  "throwing-message": () =>
+    Object.defineProperty(new Error(), "message", {
+      get() {
+        throw new Error("message refuses");
+      },
+    }),
+  "throwing-name": () =>
+    Object.defineProperty(new TypeError("name unreadable"), "name", {
+      get() {
+        throw new Error("name refuses");
+      },
+    }),
+  "throwing-proxy": () => new Proxy({}, trapsThatThrow),
+  "throwing-error-proxy": () => new Proxy(new Error("inside a proxy"), trapsThatThrow),
+};
+export type Unprintable = keyof typeof UNPRINTABLE;
+/** A stack frame or a source path: what a reply must never show. */
+export const STACK_OR_PATH = /\n\s+at |[\\/][\w.-]+\.(?:ts|js|mjs|cjs)\b|file:/;
+const unprintableKinds = Object.keys(UNPRINTABLE) as [Unprintable, ...Unprintable[]];
+
 /** Collects what hooks and jobs saw, per fixture. */
 export function createFixture(options: { fromEnv?: boolean; maxBodySize?: number } = {}) {
   const seen = {
@@ -101,11 +142,36 @@ export function createFixture(options: { fromEnv?: boolean; maxBodySize?: number
     run: () => ({ count: "three" }),
   });
 
+  const oddThrow = defineJob({
+    id: "odd-throw",
+    input: z.object({ value: z.enum(unprintableKinds) }),
+    run(input): void {
+      throw UNPRINTABLE[input.value]();
+    },
+    onSuccess({ input }) {
+      throw UNPRINTABLE[input.value]();
+    },
+    onFailure({ input }) {
+      throw UNPRINTABLE[input.value]();
+    },
+  });
+
+  // Ignores ctx.signal and never settles, nor do its hooks: only the receiver's timer can answer.
+  const never = () => new Promise<never>(() => {});
+  const stuck = defineJob({
+    id: "stuck",
+    input: z.object({}),
+    timeout: "1s",
+    run: never,
+    onSuccess: never,
+    onFailure: never,
+  });
+
   const noHooks = defineJob({ id: "no-hooks", input: z.undefined(), run: () => undefined });
 
   const jobs = createJobstash({
     app: "test-app",
-    jobs: [greet, fail, slow, badOutput, noHooks],
+    jobs: [greet, fail, slow, badOutput, noHooks, oddThrow, stuck],
     // fromEnv: everything comes from the request's bindings, as on Workers.
     ...(options.fromEnv ? {} : { baseUrl: BASE, signingKeys: KEYS, env: {} }),
     ...(options.maxBodySize === undefined ? {} : { maxBodySize: options.maxBodySize }),

@@ -9,7 +9,7 @@ import { z } from "zod";
 // Quick start
 export const sendWelcome = defineJob({
   id: "send-welcome",
-  input: z.object({ userId: z.string(), email: z.string().email() }),
+  input: z.object({ userId: z.string(), email: z.email() }),
   retries: 3,
   timeout: "30s",
   flowControl: (input) => ({ key: `user:${input.userId}`, parallelism: 1 }),

@@ -22,7 +22,7 @@ export function sendAttempt(core: Core, sender: Sender, msg: Message): Promise<D
   if (msg.endpointName) headers["Upstash-Endpoint-Name"] = msg.endpointName;
   headers["Upstash-Signature"] = signDelivery(user.currentSigningKey, {
     sub: msg.url,
-    iat: Math.floor(core.clock.now() / 1000),
+    iat: Math.floor((core.options.signatureTime?.() ?? core.clock.now()) / 1000),
     body: body ?? "",
   });
   return sender.send({

@@ -77,6 +77,13 @@ export class VirtualClock implements Clock {
     return () => this.#settlers.delete(settle);
   }
 
+  /** When the earliest timer is due (ms), or undefined when none is set. */
+  nextAt(): number | undefined {
+    let next: number | undefined;
+    for (const t of this.#timers) if (next === undefined || t.at < next) next = t.at;
+    return next;
+  }
+
   /** Waits until no registered engine has async work in progress. */
   async settle(): Promise<void> {
     for (const settle of this.#settlers) await settle();

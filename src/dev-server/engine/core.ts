@@ -25,6 +25,12 @@ export interface EngineOptions {
   logger?: (event: LifecycleEvent) => void;
   /** How attempts go out. @default keep-alive `node:http` agents */
   sender?: Sender;
+  /**
+   * The time signatures are issued at (ms). The receiver checks a token's `exp` against its own
+   * clock, so a harness whose virtual clock is in the past signs with the real time.
+   * @default the engine's clock
+   */
+  signatureTime?: () => number;
   /** Where state is kept. @default memory only */
   store?: Store;
 }

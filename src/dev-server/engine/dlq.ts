@@ -1,4 +1,4 @@
-import type { PublishResult } from "./accept.js";
+import { type PublishResult, toStoredBody } from "./accept.js";
 import { type HeaderMap, type MessageConfig, parseMessageConfig } from "./config.js";
 import type { Core } from "./core.js";
 import { badRequest, notFound } from "./errors.js";
@@ -92,26 +92,45 @@ export class Dlq {
         for (const [k, v] of overrides) headers.set(k, v);
         cfg = { ...m.cfg, ...stripUndefined(parseMessageConfig(headers, this.#core.options.limits, m.cfg)) };
       }
-      cfg = {
-        ...cfg,
-        delayMs: undefined,
-        notBefore: undefined,
-        deduplicationId: undefined,
-        contentBasedDeduplication: undefined,
-      };
-      const r = this.#core.accept.one(user, cfg, { url: m.url, name: m.endpointName }, m.body, {
-        now: this.#core.clock.now(),
-        queueName: m.queue?.name,
-        callerIp,
-        topicName: m.topicName,
-        scheduleId: m.scheduleId,
-        dedupPrefix: "",
-      });
-      user.dlq.delete(e.dlqId);
-      this.#core.store.touched(user, "dlq", e.dlqId);
-      out.push({ messageId: r.messageId });
+      out.push(this.#republish(user, e, cfg, m.body, callerIp));
     }
     return out;
+  }
+
+  /**
+   * Republishes one entry with another body (the console's "Edit and retry"): a new message
+   * with the entry's configuration, as `retry` makes, and the entry removed.
+   */
+  replay(user: UserState, entry: DlqEntry, body: Buffer | undefined, callerIp: string): PublishResult {
+    return this.#republish(user, entry, entry.msg.cfg, toStoredBody(body), callerIp);
+  }
+
+  #republish(
+    user: UserState,
+    e: DlqEntry,
+    config: MessageConfig,
+    body: string | undefined,
+    callerIp: string,
+  ): PublishResult {
+    const m = e.msg;
+    const cfg = {
+      ...config,
+      delayMs: undefined,
+      notBefore: undefined,
+      deduplicationId: undefined,
+      contentBasedDeduplication: undefined,
+    };
+    const r = this.#core.accept.one(user, cfg, { url: m.url, name: m.endpointName }, body, {
+      now: this.#core.clock.now(),
+      queueName: m.queue?.name,
+      callerIp,
+      topicName: m.topicName,
+      scheduleId: m.scheduleId,
+      dedupPrefix: "",
+    });
+    user.dlq.delete(e.dlqId);
+    this.#core.store.touched(user, "dlq", e.dlqId);
+    return { messageId: r.messageId };
   }
 }
 

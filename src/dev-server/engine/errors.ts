@@ -3,7 +3,7 @@
  * `{"error": message}` in one place; anything else thrown is a server bug (500).
  */
 export class DevServerError extends Error {
-  readonly status: 400 | 401 | 404 | 405 | 409 | 412 | 413 | 501 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 501 | 503;
   constructor(status: DevServerError["status"], message: string) {
     super(message);
     this.name = "DevServerError";

@@ -42,6 +42,7 @@ export interface LifecycleEvent {
  */
 export class EventLog {
   readonly #core: Core;
+  readonly #listeners = new Set<(event: LifecycleEvent) => void>();
 
   constructor(core: Core) {
     this.#core = core;
@@ -59,8 +60,10 @@ export class EventLog {
       user.logs.splice(0, user.logs.length - options.maxLogsPerUser);
     }
     const logger = options.logger;
-    if (logger) {
-      logger({
+    // The event object is only built when someone reads it: publishing 100k messages with no
+    // logger and no console open costs nothing here.
+    if (logger || this.#listeners.size) {
+      const event: LifecycleEvent = {
         time: entry.time,
         userId: user.userId,
         messageId: msg.id,
@@ -82,8 +85,29 @@ export class EventLog {
         responseBody: attempt?.body,
         truncatedFrom: attempt?.truncatedFrom,
         reason: state === "DELIVERED" ? undefined : responseReason(attempt?.body),
-      });
+      };
+      logger?.(event);
+      for (const listener of this.#listeners) {
+        // A listener is a reader: its failure must not stop the message it reads about.
+        try {
+          listener(event);
+        } catch (error) {
+          console.error("jobstash dev: an event listener failed", error);
+        }
+      }
     }
+  }
+
+  /**
+   * Calls `listener` with every lifecycle event from now on, of every user, synchronously (as
+   * the `logger` option is); returns the function that stops it. The console's live stream
+   * reads the engine through this.
+   */
+  subscribe(listener: (event: LifecycleEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
   }
 
   /** Log entries, newest first by default; the cursor is the sequence number to continue below. */

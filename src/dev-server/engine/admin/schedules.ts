@@ -64,34 +64,51 @@ export class Schedules {
   /** A cron tick: publish (unless paused) and arm the next one. */
   tick(s: Schedule): void {
     if (s.user.schedules.get(s.id) !== s) return;
-    const { accept, clock, timers } = this.#core;
+    const { clock, timers } = this.#core;
     const now = clock.now();
-    if (!s.paused) {
-      s.lastScheduleTime = now;
-      s.lastStates = {};
-      try {
-        const targets = accept.resolveDestination(s.user, s.destination);
-        for (const ep of targets.endpoints) {
-          const r = accept.one(s.user, s.cfg, ep, s.body, {
-            now,
-            queueName: s.cfg.queueName,
-            callerIp: s.callerIp,
-            topicName: targets.group,
-            scheduleId: s.id,
-            dedupPrefix: "",
-          });
-          s.lastStates[r.messageId] = "IN_PROGRESS";
-        }
-      } catch (error) {
-        // A URL group deleted after the schedule was created: skip this tick, keep the schedule.
-        console.error(`jobstash dev: schedule ${s.id} could not fire: ${(error as Error).message}`);
-      }
-    }
+    if (!s.paused) this.#fire(s, now);
     // Next tick strictly after this one (cron has minute resolution).
     const next = nextCronTime(s.cron, Math.max(now, s.at));
     s.nextScheduleTime = next;
     this.#core.store.touched(s.user, "schedule", s.id);
     timers.schedule(s, next);
+  }
+
+  /**
+   * Publishes what a tick publishes, now, paused or not (the console's "Run now"); it counts
+   * as the schedule's last run, and the next tick keeps its time.
+   */
+  runNow(user: UserState, id: string): string[] {
+    const s = this.get(user, id);
+    this.#core.accept.resolveDestination(user, s.destination); // a missing URL group is the caller's to hear
+    const ids = this.#fire(s, this.#core.clock.now());
+    this.#core.store.touched(user, "schedule", id);
+    return ids;
+  }
+
+  /** One run: a message per destination endpoint; returns their ids. */
+  #fire(s: Schedule, now: number): string[] {
+    const { accept } = this.#core;
+    s.lastScheduleTime = now;
+    s.lastStates = {};
+    try {
+      const targets = accept.resolveDestination(s.user, s.destination);
+      for (const ep of targets.endpoints) {
+        const r = accept.one(s.user, s.cfg, ep, s.body, {
+          now,
+          queueName: s.cfg.queueName,
+          callerIp: s.callerIp,
+          topicName: targets.group,
+          scheduleId: s.id,
+          dedupPrefix: "",
+        });
+        s.lastStates[r.messageId] = "IN_PROGRESS";
+      }
+    } catch (error) {
+      // A URL group deleted after the schedule was created: skip this tick, keep the schedule.
+      console.error(`jobstash dev: schedule ${s.id} could not fire: ${(error as Error).message}`);
+    }
+    return Object.keys(s.lastStates);
   }
 
   /**
