@@ -69,8 +69,8 @@ export function table(columns: Column[], rows: string[][], width = terminalWidth
 
 /**
  * Progress of a long operation on stderr: a line rewritten in place on a terminal (from 20
- * items; a count alone when the total is not known yet); in a log (CI), a line at each
- * quarter of a run of 100 or more. `end()` finishes the terminal's line.
+ * items; a count alone, from 100, when the total is not known yet); in a log (CI), a line at
+ * each quarter of a run of 100 or more. `end()` finishes the terminal's line.
  */
 export function progress(label: string, total: number | undefined, options: { quiet?: boolean } = {}) {
   const stream = process.stderr;
@@ -81,7 +81,8 @@ export function progress(label: string, total: number | undefined, options: { qu
     update(done: number) {
       if (options.quiet) return;
       if (tty) {
-        if (total !== undefined && total < 20) return;
+        // A count alone (the total not known yet) only once it takes more than one page.
+        if (total === undefined ? done < 100 : total < 20) return;
         stream.write(`\r  ${label} ${done}${total === undefined ? "" : `/${total}`}`);
         shown = true;
       } else if (total !== undefined && total >= 100 && Math.floor((done * 4) / total) > reported) {
