@@ -232,9 +232,9 @@ describe("jobstash init (the command)", () => {
         "",
         "Next:",
         "  npm install zod",
-        "  npx jobstash dev                                    # local QStash; keep it running",
-        "  npm run dev                                         # the app, in another terminal",
-        '  npx jobstash trigger hello \'{"name":"Ada"}\' --wait  # runs the example job',
+        "  npx jobstash dev --base-url http://localhost:3000/api/jobs  # local QStash; keep it running",
+        "  npm run dev                                                 # the app, in another terminal",
+        '  npx jobstash trigger hello \'{"name":"Ada"}\' --wait          # runs the example job',
         "",
       ].join("\n"),
     );

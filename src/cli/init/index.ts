@@ -185,7 +185,8 @@ export async function run(argv: string[]): Promise<number | undefined> {
       : "your app's start command";
   const next = [
     ...(install.length ? [`npm install ${install.join(" ")}`] : []),
-    "npx jobstash dev",
+    // The base URL, so that dev syncs the app's schedules on start (it reads no env file).
+    `npx jobstash dev --base-url ${baseUrl}`,
     run,
     `npx jobstash trigger ${EXAMPLE.id} '${EXAMPLE.input}' --wait`,
   ];
