@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, rmdir, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -45,7 +45,12 @@ export async function scratchApp(
       await symlink(join(ROOT, "node_modules/.bin", bin), join(dir, "node_modules/.bin", bin));
     }
   }
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+  const remove = async () => {
+    await rm(dir, { recursive: true, force: true });
+    // .test-apps/ goes too once no other test's app is in it.
+    if (options.inRepo) await rmdir(join(ROOT, ".test-apps")).catch(() => undefined);
+  };
+  return { dir, remove };
 }
 
 /** A long-running command in its own process group, so that stopping it stops its children too. */
