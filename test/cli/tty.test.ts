@@ -18,7 +18,7 @@ function onTerminal(args: string[], options: { answer?: string; env?: Record<str
   );
   const child = spawn("script", ["-qec", command, "/dev/null"], {
     cwd: OPS_APP,
-    env: { ...inherited, ...stack.env, TERM: "xterm", ...options.env },
+    env: { ...inherited, ...stack.env, TERM: "xterm", ...options.env } as unknown as NodeJS.ProcessEnv,
   });
   let out = "";
   child.stdout.on("data", (c) => {
