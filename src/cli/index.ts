@@ -11,12 +11,36 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  init: {
+    summary: "Add jobstash to an existing app (a job, the config, the route, env lines)",
+    load: () => import("./init/index.js"),
+  },
   dev: { summary: "Run a QStash-compatible server locally", load: () => import("./dev.js") },
+  trigger: {
+    summary: "Check an input against a job's schema and publish it",
+    load: () => import("./trigger.js"),
+  },
+  logs: { summary: "Print messages' lifecycle events, or follow them live", load: () => import("./logs.js") },
+  dlq: {
+    summary: "List, show, retry, delete or replay dead-lettered messages",
+    load: () => import("./dlq/index.js"),
+  },
+  schedules: {
+    summary: "List QStash's schedules: owner, cron, next runs, last run",
+    load: () => import("./schedules.js"),
+  },
+  doctor: {
+    summary: "Check the setup and probe a job's URL, explaining what is wrong",
+    load: () => import("./doctor/index.js"),
+  },
   sync: {
     summary: "Make QStash schedules, queues and flow-control keys match the code",
     load: () => import("./sync.js"),
   },
 };
+
+/** Commands whose `--json` output includes their errors (`{ "error": { message, exitCode, ... } }`). */
+const JSON_ERRORS = new Set(["trigger", "logs", "dlq", "schedules", "doctor", "init"]);
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
@@ -76,9 +100,15 @@ main(name, rest).then(
   },
   (error: unknown) => {
     // Errors that carry an exit code (bad input, configuration, drift) print their message only.
-    const err = error as { message?: string; exitCode?: number };
+    const err = error as { message?: string; exitCode?: number; details?: Record<string, unknown> };
     const prefix = name && commands[name] ? `jobstash ${name}` : "jobstash";
-    console.error(`${prefix}: ${err.message ?? String(error)}`);
-    process.exitCode = typeof err.exitCode === "number" ? err.exitCode : 1;
+    const message = err.message ?? String(error);
+    console.error(`${prefix}: ${message}`);
+    const exitCode = typeof err.exitCode === "number" ? err.exitCode : 1;
+    // With --json, the operating commands put the error on stdout too, so a script reads JSON either way.
+    if (rest.includes("--json") && name && JSON_ERRORS.has(name)) {
+      console.log(JSON.stringify({ error: { message, exitCode, ...err.details } }, null, 2));
+    }
+    process.exitCode = exitCode;
   },
 );

@@ -8,6 +8,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode = 2,
+    /** Fields added to the error's `--json` form (e.g. a schema's issues). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -23,8 +25,32 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
  * words: an unknown option suggests the nearest known one.
  */
 export function parseOptions<T extends Options>(command: string, argv: string[], options: T) {
+  return parseCommand(command, argv, options).values;
+}
+
+/** The arguments a command takes besides its options. */
+export interface Positionals {
+  /** How many at most. */
+  max: number;
+  /** How they read in the usage line, e.g. `<jobId> [json]`. */
+  usage: string;
+}
+
+/**
+ * {@link parseOptions} for a command that also takes arguments (`jobstash trigger <jobId>`):
+ * the options and the arguments, at most `positionals.max` of them.
+ */
+export function parseCommand<T extends Options>(
+  command: string,
+  argv: string[],
+  options: T,
+  positionals?: Positionals,
+) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>
+  >;
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: positionals !== undefined });
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
     const unknown = code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && /Unknown option '([^']+)'/.exec(message)?.[1];
@@ -57,6 +83,13 @@ export function parseOptions<T extends Options>(command: string, argv: string[],
     }
     throw error;
   }
+  if (positionals && parsed.positionals.length > positionals.max) {
+    const extra = parsed.positionals[positionals.max]!;
+    throw new CliError(
+      `unexpected argument ${JSON.stringify(extra)}: jobstash ${command} takes ${positionals.usage} (quote a JSON argument as one: '{"a": 1}')`,
+    );
+  }
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 
 /** The known name nearest to `input` by Levenshtein distance, if it is near enough to be a typo. */

@@ -7,6 +7,7 @@ import {
   syncJobstash,
 } from "jobstash/sync";
 import { loadConfig } from "./load-config.js";
+import { progress } from "./output.js";
 import { CliError, parseOptions } from "./shared.js";
 
 const HELP = `Usage: jobstash sync [options]
@@ -65,8 +66,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
 
   const jobstash = await loadConfig(values.config);
   const planOnly = Boolean(values["dry-run"] || values.check);
-  const tty = Boolean(process.stderr.isTTY);
-  let reported = 0;
+  let bar: ReturnType<typeof progress> | undefined;
   let result: SyncResult;
   try {
     result = await syncJobstash(jobstash, {
@@ -82,13 +82,9 @@ export async function run(argv: string[]): Promise<number | undefined> {
       },
       // Long runs only: a live line on a terminal, a line per quarter in CI logs.
       onProgress: ({ done, total }) => {
-        if (values.json || total < 20) return;
-        if (tty) {
-          process.stderr.write(`\r  applying ${done}/${total}${done === total ? "\n" : ""}`);
-        } else if (total >= 100 && Math.floor((done * 4) / total) > reported) {
-          reported = Math.floor((done * 4) / total);
-          process.stderr.write(`  applying ${done}/${total}\n`);
-        }
+        bar ??= progress("applying", total, { quiet: values.json });
+        bar.update(done);
+        if (done === total) bar.end();
       },
     });
   } catch (error) {
