@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline/promises";
-import { supportsColor } from "../sync/format.js";
+import { painter, type Style, supportsColor } from "../util/ansi.js";
 import { CliError } from "./shared.js";
 
 /**
@@ -8,13 +8,9 @@ import { CliError } from "./shared.js";
  * question before anything destructive. JSON output bypasses all of it.
  */
 
-const CODES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39] } as const;
-export type Tone = keyof typeof CODES;
-
 /** A function that styles text for `stream`, or leaves it plain where colour is not wanted. */
-export function styler(stream: { isTTY?: boolean } = process.stdout): (tone: Tone, text: string) => string {
-  const on = supportsColor(stream);
-  return (tone, text) => (on ? `\u001b[${CODES[tone][0]}m${text}\u001b[${CODES[tone][1]}m` : text);
+export function styler(stream: { isTTY?: boolean } = process.stdout): (tone: Style, text: string) => string {
+  return painter(supportsColor(stream));
 }
 
 /** Columns to fit: the terminal's, `COLUMNS` when output is not a terminal, else no limit. */
@@ -30,7 +26,7 @@ export interface Column {
   /** Cut this column (with …) to make the table fit. */
   shrink?: boolean;
   /** Style a cell (after padding, so widths stay right). */
-  tone?: (cell: string) => Tone | undefined;
+  tone?: (cell: string) => Style | undefined;
 }
 
 /**

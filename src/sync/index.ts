@@ -1,11 +1,4 @@
-export {
-  type ApplyOptions,
-  type ApplyReport,
-  applySync,
-  type SkippedChange,
-  SyncApplyError,
-  withRetry,
-} from "./apply.js";
+export { type ApplyOptions, applySync } from "./apply.js";
 export {
   type DesiredFlowControl,
   type DesiredQueue,
@@ -13,19 +6,21 @@ export {
   type DesiredState,
   type DesiredStateOptions,
   desiredState,
-  ownerLabel,
-  ownershipId,
-  perDeploymentHost,
-  type ScheduleSpec,
-  SyncValidationError,
 } from "./desired.js";
-export { dstWarnings, type FormatOptions, formatPlan, nextRuns, planToJson } from "./format.js";
+export { dstWarnings, nextRuns } from "./dst.js";
 export {
-  type FieldDiff,
+  type ApplyReport,
+  type SkippedChange,
+  SyncApplyError,
+  SyncReadError,
+  SyncValidationError,
+} from "./errors.js";
+export { type FormatOptions, formatPlan, planToJson } from "./format.js";
+export { type Ownership, ownerLabel, ownershipId } from "./ownership.js";
+export {
   type FlowControlChange,
   type ForeignResources,
   hasDrift,
-  type Ownership,
   planSync,
   type QueueChange,
   type ScheduleChange,
@@ -42,4 +37,7 @@ export {
   type RemoteState,
   type SyncClient,
 } from "./remote.js";
-export { type SyncOptions, SyncReadError, type SyncResult, syncJobstash } from "./run.js";
+export { withRetry } from "./retry.js";
+export { type SyncOptions, type SyncResult, syncJobstash } from "./run.js";
+export type { FieldDiff, ScheduleSpec } from "./spec.js";
+export { perDeploymentHost } from "./url-policy.js";
