@@ -1,3 +1,9 @@
+/**
+ * `jobstash/sync`: what a deploy script needs. `syncJobstash` does the whole run; the step
+ * functions (desired -> remote -> plan -> apply) let a script look at or change what is
+ * between them; `formatPlan` and `planToJson` print a plan as `jobstash sync` does. The
+ * planner's parts (ownership, specs, retrying, DST) are internal modules of this folder.
+ */
 export { type ApplyOptions, applySync } from "./apply.js";
 export {
   type DesiredFlowControl,
@@ -7,37 +13,8 @@ export {
   type DesiredStateOptions,
   desiredState,
 } from "./desired.js";
-export { dstWarnings, nextRuns } from "./dst.js";
-export {
-  type ApplyReport,
-  type SkippedChange,
-  SyncApplyError,
-  SyncReadError,
-  SyncValidationError,
-} from "./errors.js";
+export { type ApplyReport, SyncApplyError, SyncReadError, SyncValidationError } from "./errors.js";
 export { type FormatOptions, formatPlan, planToJson } from "./format.js";
-export { type Ownership, ownerLabel, ownershipId } from "./ownership.js";
-export {
-  type FlowControlChange,
-  type ForeignResources,
-  hasDrift,
-  planSync,
-  type QueueChange,
-  type ScheduleChange,
-  type SyncAction,
-  type SyncChange,
-  type SyncPlan,
-} from "./plan.js";
-export {
-  type LoadRemoteOptions,
-  loadRemote,
-  type RemoteFlowControl,
-  type RemoteQueue,
-  type RemoteSchedule,
-  type RemoteState,
-  type SyncClient,
-} from "./remote.js";
-export { withRetry } from "./retry.js";
+export { hasDrift, planSync, type SyncChange, type SyncPlan } from "./plan.js";
+export { type LoadRemoteOptions, loadRemote, type RemoteState, type SyncClient } from "./remote.js";
 export { type SyncOptions, type SyncResult, syncJobstash } from "./run.js";
-export type { FieldDiff, ScheduleSpec } from "./spec.js";
-export { perDeploymentHost } from "./url-policy.js";
