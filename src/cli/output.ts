@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
 import { painter, type Style, supportsColor } from "../util/ansi.js";
-import { CliError } from "./shared.js";
+import { InputError } from "./errors.js";
 
 /**
  * How the CLI writes for people: colour only on a terminal that wants it (never with
@@ -95,13 +95,13 @@ export function progress(label: string, total: number | undefined, options: { qu
 
 /**
  * Ask before a destructive operation; `yes` answers for the user. Without a terminal to ask
- * on, refuses with a CliError saying to pass --yes (exit 2), so a script never hangs or
+ * on, refuses with an InputError saying to pass --yes (exit 2), so a script never hangs or
  * deletes by accident.
  */
 export async function confirm(question: string, yes: boolean | undefined): Promise<boolean> {
   if (yes) return true;
   if (!process.stdin.isTTY) {
-    throw new CliError(`${question.replace(/\?$/, "")}: pass --yes to confirm (no terminal to ask on)`);
+    throw new InputError(`${question.replace(/\?$/, "")}: pass --yes to confirm (no terminal to ask on)`);
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {

@@ -3,13 +3,12 @@ import { JobstashError } from "../errors.js";
 /**
  * What sync throws, one kind per way a run can end badly. They are `JobstashError`s, so
  * `instanceof` checks their kind and holds across copies of this module (the CLI's bundle
- * has its own). `exitCode` is what `jobstash sync` exits with.
+ * has its own). Exit codes are the CLI's business: it maps these kinds in one place.
  */
 
 /** Sync refused to start: every problem found, each saying what to fix. Nothing was read or written. */
 export class SyncValidationError extends JobstashError {
   static override readonly kind: string = "SyncValidationError";
-  readonly exitCode = 2;
   constructor(readonly problems: readonly string[]) {
     super(`sync cannot start:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
@@ -18,7 +17,6 @@ export class SyncValidationError extends JobstashError {
 /** QStash could not be read (after retries); nothing was written. */
 export class SyncReadError extends JobstashError {
   static override readonly kind: string = "SyncReadError";
-  readonly exitCode = 1;
 }
 
 /** One change that did not happen, and why. */
@@ -44,7 +42,6 @@ export interface ApplyReport {
 /** A failed apply: the report says what was done before the failures. Re-running converges. */
 export class SyncApplyError extends JobstashError {
   static override readonly kind: string = "SyncApplyError";
-  readonly exitCode = 1;
   constructor(readonly report: ApplyReport) {
     super(
       `${report.failed.length} change(s) failed:\n${report.failed.map((f) => `  - ${f.name}: ${f.error}`).join("\n")}\nRe-run to converge: completed changes are not repeated.`,
