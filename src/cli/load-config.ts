@@ -3,7 +3,8 @@ import { resolve } from "node:path";
 import type { AnyJobstash } from "jobstash";
 import { ConfigNotFoundError, InputError } from "./errors.js";
 
-const CONFIG_NAMES = [
+/** The names a config file is found by, in the order they are tried. */
+export const CONFIG_NAMES = [
   "jobstash.config.ts",
   "jobstash.config.mts",
   "jobstash.config.js",
