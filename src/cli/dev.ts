@@ -6,9 +6,10 @@ import {
   type ListeningServer,
 } from "jobstash/dev-server";
 import { normalBaseUrl } from "../util/http-url.js";
+import { InputError, OperationError } from "./errors.js";
 import { formatEvent } from "./format-event.js";
 import { loadConfig } from "./load-config.js";
-import { CliError, EXAMPLE_BASE_URL, parseOptions } from "./shared.js";
+import { EXAMPLE_BASE_URL, parseOptions } from "./shared.js";
 
 const HELP = `Usage: jobstash dev [options]
 
@@ -101,11 +102,11 @@ export async function run(argv: string[]): Promise<number | undefined> {
   const portText = values.port ?? (process.env.QSTASH_DEV_PORT || "8080");
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) {
-    throw new CliError(`invalid port ${JSON.stringify(portText)}: use a number from 0 to 65535`);
+    throw new InputError(`invalid port ${JSON.stringify(portText)}: use a number from 0 to 65535`);
   }
   const retryScale = values["retry-scale"] === undefined ? 1 : Number(values["retry-scale"]);
   if (!Number.isFinite(retryScale) || retryScale < 0) {
-    throw new CliError(`invalid --retry-scale ${JSON.stringify(values["retry-scale"])}: use a number ≥ 0`);
+    throw new InputError(`invalid --retry-scale ${JSON.stringify(values["retry-scale"])}: use a number ≥ 0`);
   }
   const baseUrl = devBaseUrl(values["base-url"]);
   const hostname = values.host ?? "127.0.0.1";
@@ -130,7 +131,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
     });
   } catch (error) {
     // The data directory cannot be used (held by another server, foreign files, a newer format).
-    if ((error as Error)?.name === "DataError") throw new CliError((error as Error).message, 1);
+    if ((error as Error)?.name === "DataError") throw new OperationError((error as Error).message);
     throw listenError(error, hostname, port, portSetting);
   }
   const { server, listening } = started;
@@ -198,7 +199,7 @@ function devBaseUrl(flag: string | undefined): string | undefined {
   if (!raw) return undefined;
   const url = normalBaseUrl(raw);
   if (!url) {
-    throw new CliError(
+    throw new InputError(
       `${flag === undefined ? "JOBSTASH_BASE_URL" : "--base-url"} ${JSON.stringify(raw)} must be an absolute http(s) URL without a query or fragment, where your app mounts the receiver, e.g. ${EXAMPLE_BASE_URL}`,
     );
   }
@@ -210,19 +211,17 @@ function listenError(error: unknown, hostname: string, port: number, portSetting
   const code = (error as { code?: string })?.code;
   const from = portSetting ? ` (${portSetting})` : "";
   if (code === "EADDRINUSE") {
-    return new CliError(
+    return new OperationError(
       `port ${port}${from} on ${hostname} is in use: stop what is using it, or pick another with --port <n> (--port 0 takes any free port)`,
-      1,
     );
   }
   if (code === "EACCES") {
-    return new CliError(
+    return new OperationError(
       `not allowed to listen on port ${port}${from}: pick a port above 1023 with --port <n>`,
-      1,
     );
   }
   if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
-    return new CliError(`cannot listen on --host ${hostname}: it is not an address of this machine`, 1);
+    return new OperationError(`cannot listen on --host ${hostname}: it is not an address of this machine`);
   }
-  return new CliError(`could not listen on ${hostname}:${port}: ${(error as Error)?.message ?? error}`, 1);
+  return new OperationError(`could not listen on ${hostname}:${port}: ${(error as Error)?.message ?? error}`);
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { CliError } from "./shared.js";
+import { InputError } from "./errors.js";
 
 /**
  * The env files an app's framework reads in development, in the order they win: Next.js's
@@ -22,7 +22,7 @@ export function loadEnvFiles(cwd: string, file?: string): SettingSources {
   const sources: SettingSources = new Map();
   for (const name of Object.keys(process.env)) sources.set(name, "environment");
   const files = file ? [resolve(cwd, file)] : ENV_FILES.map((name) => resolve(cwd, name));
-  if (file && !existsSync(files[0]!)) throw new CliError(`--env-file ${file} not found`);
+  if (file && !existsSync(files[0]!)) throw new InputError(`--env-file ${file} not found`);
   for (const path of files) {
     if (!existsSync(path)) continue;
     const shown = file ?? path.slice(resolve(cwd).length + 1);

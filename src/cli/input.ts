@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { AnyJob } from "jobstash";
 import { formatIssues, issuePath } from "../errors.js";
-import { CliError } from "./shared.js";
+import { InputError } from "./errors.js";
 
 /**
  * A job's input as the CLI takes it (a JSON argument, a file, or stdin), and checked against
@@ -21,14 +21,14 @@ export function readInput(source: InputSource | undefined): { text: string; wher
   if (source.kind === "argument") return { text: source.text, where: "the JSON argument" };
   if (source.kind === "stdin") {
     if (process.stdin.isTTY) {
-      throw new CliError('"-" reads the input from stdin, but stdin is a terminal: pipe the JSON in');
+      throw new InputError('"-" reads the input from stdin, but stdin is a terminal: pipe the JSON in');
     }
     return { text: readFileSync(0, "utf8"), where: "stdin" };
   }
   try {
     return { text: readFileSync(source.path, "utf8"), where: source.path };
   } catch (error) {
-    throw new CliError(`cannot read --input-file ${source.path}: ${(error as Error).message}`);
+    throw new InputError(`cannot read --input-file ${source.path}: ${(error as Error).message}`);
   }
 }
 
@@ -41,7 +41,7 @@ export function parseJsonInput(text: string, where: string): unknown {
       /^\s*\{?\s*[A-Za-z_]/.test(text) && !/^\s*(true|false|null)\s*$/.test(text)
         ? ' (JSON needs double-quoted keys and strings: \'{"name": "Ada"}\'; quote the whole argument for your shell)'
         : "";
-    throw new CliError(`${where} is not valid JSON: ${(error as Error).message}${hint}`);
+    throw new InputError(`${where} is not valid JSON: ${(error as Error).message}${hint}`);
   }
 }
 
@@ -59,15 +59,14 @@ export function issuesJson(issues: readonly StandardSchemaV1.Issue[]): { path: s
   return issues.map((issue) => ({ path: issuePath(issue), message: issue.message }));
 }
 
-/** A CliError (exit 2) for an input the schema rejects, listing the issues. */
+/** An InputError (exit 2) for an input the schema rejects, listing the issues. */
 export function invalidInput(
   job: AnyJob,
   issues: readonly StandardSchemaV1.Issue[],
   where: string,
-): CliError {
-  return new CliError(
+): InputError {
+  return new InputError(
     `${where} does not match the schema of job "${job.id}"; nothing was sent:\n${formatIssues(issues)}`,
-    2,
     { issues: issuesJson(issues) },
   );
 }

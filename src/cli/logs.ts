@@ -1,10 +1,11 @@
 import { responseReason } from "../dev-server/engine/reason.js";
 import { base64ToBytes } from "../util/base64.js";
 import { type ListFilter, type LogEntry, listLogs } from "./api.js";
+import { InputError } from "./errors.js";
 import { formatEvent, type LoggedEvent } from "./format-event.js";
 import { OPS_OPTIONS, type Ops, openOps, opsHelp, sinceTime, wholeNumber } from "./ops.js";
 import { printJson } from "./output.js";
-import { CliError, didYouMean, parseCommand } from "./shared.js";
+import { didYouMean, parseCommand } from "./shared.js";
 
 const HELP = `Usage: jobstash logs [options]
 
@@ -211,7 +212,7 @@ function stateOption(text: string | undefined): string | undefined {
   const state = upper === "CANCELED" ? "CANCELLED" : upper;
   if ((STATES as readonly string[]).includes(state)) return state;
   const near = didYouMean(upper, STATES);
-  throw new CliError(
+  throw new InputError(
     `unknown --state ${JSON.stringify(text)}${near ? `; did you mean ${near}?` : ""} (one of ${STATES.join(", ")})`,
   );
 }

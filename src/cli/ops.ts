@@ -5,8 +5,9 @@ import { internals, jobUrl } from "../jobstash.js";
 import type { QStashTarget } from "../publish.js";
 import { parseDuration } from "../util/duration.js";
 import { loadEnvFiles, type SettingSources } from "./env-files.js";
-import { ConfigNotFoundError, loadConfig } from "./load-config.js";
-import { CliError, didYouMean } from "./shared.js";
+import { ConfigNotFoundError, InputError, isBadInput, OperationError } from "./errors.js";
+import { loadConfig } from "./load-config.js";
+import { didYouMean } from "./shared.js";
 
 /**
  * What the commands that operate on QStash share (trigger, logs, dlq, schedules, doctor):
@@ -61,18 +62,18 @@ export interface Ops {
   registry: AnyJobstash | undefined;
   /** The settings, resolved as the app resolves them (the registry's options first). */
   config: Config;
-  /** The QStash to talk to; a missing or unusable setting is a CliError (exit 2) saying what to set. */
+  /** The QStash to talk to; a missing or unusable setting is an InputError (exit 2) saying what to set. */
   qstash(): Required<QStashTarget>;
   /** The base URL, or undefined when none is set. */
   baseUrl(): string | undefined;
-  /** The registry, or a CliError saying how to make one. */
+  /** The registry, or an InputError saying how to make one. */
   requireRegistry(): AnyJobstash;
-  /** The job with this id, or a CliError naming the known ones (and the nearest). */
+  /** The job with this id, or an InputError naming the known ones (and the nearest). */
   job(id: string): AnyJob;
   /** The URLs a job's messages and its callbacks go to. */
   jobUrls(id: string): string[];
   jobOf(url: string): JobOfUrl;
-  /** Run QStash calls, their failures turned into CliErrors that say what to fix. */
+  /** Run QStash calls, their failures turned into OperationErrors that say what to fix. */
   api<T>(call: (qstash: Required<QStashTarget>) => Promise<T>): Promise<T>;
 }
 
@@ -82,12 +83,12 @@ export interface Ops {
  */
 export async function openOps(
   values: { config?: string; "env-file"?: string },
-  options: { needRegistry?: boolean; cwd?: string; configError?: (error: CliError) => void } = {},
+  options: { needRegistry?: boolean; cwd?: string; configError?: (error: Error) => void } = {},
 ): Promise<Ops> {
   const cwd = options.cwd ?? process.cwd();
   const sources = loadEnvFiles(cwd, values["env-file"]);
   let registry: AnyJobstash | undefined;
-  let missing: CliError | undefined;
+  let missing: Error | undefined;
   try {
     registry = await loadConfig(values.config, cwd);
   } catch (error) {
@@ -95,7 +96,7 @@ export async function openOps(
     const tolerated =
       options.configError ||
       (error instanceof ConfigNotFoundError && !values.config && !options.needRegistry);
-    if (!tolerated || !(error instanceof CliError)) throw error;
+    if (!tolerated || !isBadInput(error)) throw error;
     missing = error;
     options.configError?.(error);
   }
@@ -110,7 +111,7 @@ export async function openOps(
       try {
         return config.qstash();
       } catch (error) {
-        throw new CliError(`${(error as Error).message}${from(sources, "QSTASH_TOKEN", "QSTASH_URL")}`);
+        throw new InputError(`${(error as Error).message}${from(sources, "QSTASH_TOKEN", "QSTASH_URL")}`);
       }
     },
     baseUrl() {
@@ -118,11 +119,11 @@ export async function openOps(
         return config.baseUrl();
       } catch (error) {
         if (/no public base URL/.test((error as Error).message)) return undefined;
-        throw new CliError((error as Error).message);
+        throw new InputError((error as Error).message);
       }
     },
     requireRegistry() {
-      if (!registry) throw missing ?? new CliError("no registry loaded");
+      if (!registry) throw missing ?? new InputError("no registry loaded");
       return registry;
     },
     job(id) {
@@ -130,14 +131,14 @@ export async function openOps(
       const job = jobs.get(id);
       if (job) return job;
       const near = didYouMean(id, [...jobs.keys()]);
-      throw new CliError(
+      throw new InputError(
         `unknown job ${JSON.stringify(id)}${near ? `; did you mean ${JSON.stringify(near)}?` : ""} (known jobs: ${[...jobs.keys()].join(", ") || "none"})`,
       );
     },
     jobUrls(id) {
       const base = ops.baseUrl();
       if (!base) {
-        throw new CliError(
+        throw new InputError(
           `--job needs the URL the job's messages go to: set JOBSTASH_BASE_URL to where your app mounts the receiver (e.g. http://localhost:3000/api/jobs)`,
         );
       }
@@ -191,19 +192,18 @@ export function qstashFailure(
   error: unknown,
   qstash: Required<QStashTarget>,
   sources: SettingSources,
-): CliError {
+): OperationError {
   const status = (error as { status?: unknown })?.status;
   const message = (error as Error)?.message ?? String(error);
-  if (typeof status !== "number") return new CliError(message, 1);
-  if (status === 0) return new CliError(message, 1);
+  if (typeof status !== "number") return new OperationError(message);
+  if (status === 0) return new OperationError(message);
   const said = errorText(message);
   if (status === 401 || status === 403) {
-    return new CliError(
+    return new OperationError(
       `QStash at ${qstash.url} refused the token (${status}${said ? `: ${said}` : ""}): set QSTASH_TOKEN to a token of that QStash${from(sources, "QSTASH_TOKEN", "QSTASH_URL")}; \`jobstash dev\` prints its own`,
-      1,
     );
   }
-  return new CliError(`QStash at ${qstash.url} answered ${status}${said ? `: ${said}` : ""}`, 1);
+  return new OperationError(`QStash at ${qstash.url} answered ${status}${said ? `: ${said}` : ""}`);
 }
 
 /** QStash's `{"error":"..."}`, or the text as it came. */
@@ -221,7 +221,7 @@ export function sinceTime(text: string, now = Date.now()): number {
   if (ms !== undefined) return now - ms;
   const at = Date.parse(text);
   if (Number.isFinite(at) && /^\d{4}-\d\d-\d\d/.test(text)) return at;
-  throw new CliError(
+  throw new InputError(
     `--since ${JSON.stringify(text)} is neither a duration (30s, 10m, 2h, 1d) nor an ISO 8601 time (2026-05-01T09:00:00Z)`,
   );
 }
@@ -231,7 +231,7 @@ export function wholeNumber(name: string, text: string | undefined, min: number)
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!/^\d+$/.test(text) || n < min) {
-    throw new CliError(`${name} must be a whole number ≥ ${min} (got ${JSON.stringify(text)})`);
+    throw new InputError(`${name} must be a whole number ≥ ${min} (got ${JSON.stringify(text)})`);
   }
   return n;
 }

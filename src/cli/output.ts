@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
-import { supportsColor } from "../sync/format.js";
-import { CliError } from "./shared.js";
+import { painter, type Style, supportsColor } from "../util/ansi.js";
+import { InputError } from "./errors.js";
 
 /**
  * How the CLI writes for people: colour only on a terminal that wants it (never with
@@ -8,13 +8,9 @@ import { CliError } from "./shared.js";
  * question before anything destructive. JSON output bypasses all of it.
  */
 
-const CODES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39] } as const;
-export type Tone = keyof typeof CODES;
-
 /** A function that styles text for `stream`, or leaves it plain where colour is not wanted. */
-export function styler(stream: { isTTY?: boolean } = process.stdout): (tone: Tone, text: string) => string {
-  const on = supportsColor(stream);
-  return (tone, text) => (on ? `\u001b[${CODES[tone][0]}m${text}\u001b[${CODES[tone][1]}m` : text);
+export function styler(stream: { isTTY?: boolean } = process.stdout): (tone: Style, text: string) => string {
+  return painter(supportsColor(stream));
 }
 
 /** Columns to fit: the terminal's, `COLUMNS` when output is not a terminal, else no limit. */
@@ -30,7 +26,7 @@ export interface Column {
   /** Cut this column (with …) to make the table fit. */
   shrink?: boolean;
   /** Style a cell (after padding, so widths stay right). */
-  tone?: (cell: string) => Tone | undefined;
+  tone?: (cell: string) => Style | undefined;
 }
 
 /**
@@ -99,13 +95,13 @@ export function progress(label: string, total: number | undefined, options: { qu
 
 /**
  * Ask before a destructive operation; `yes` answers for the user. Without a terminal to ask
- * on, refuses with a CliError saying to pass --yes (exit 2), so a script never hangs or
+ * on, refuses with an InputError saying to pass --yes (exit 2), so a script never hangs or
  * deletes by accident.
  */
 export async function confirm(question: string, yes: boolean | undefined): Promise<boolean> {
   if (yes) return true;
   if (!process.stdin.isTTY) {
-    throw new CliError(`${question.replace(/\?$/, "")}: pass --yes to confirm (no terminal to ask on)`);
+    throw new InputError(`${question.replace(/\?$/, "")}: pass --yes to confirm (no terminal to ask on)`);
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {

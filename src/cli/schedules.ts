@@ -1,6 +1,6 @@
-import { defaultEnv, ownerLabel, schedulePrefix } from "../sync/desired.js";
-import { formatInZone, nextRuns } from "../sync/format.js";
-import { remoteSchedule } from "../sync/remote.js";
+import { formatInZone, nextRuns } from "../sync/dst.js";
+import { defaultEnv, type ScheduleOwner, scheduleOwner } from "../sync/ownership.js";
+import { splitCronZone } from "../sync/spec.js";
 import { listSchedules, type ScheduleInfo } from "./api.js";
 import { utc } from "./dlq/list.js";
 import { OPS_OPTIONS, type Ops, openOps, opsHelp } from "./ops.js";
@@ -24,16 +24,9 @@ Examples:
 
 Exit codes: 0 done, 1 QStash refused or could not be reached, 2 bad input.`;
 
-/** Whose a schedule is, from the id prefix and the ownership label sync gives it. */
-export type Owner = "this" | "other" | "foreign";
-
-interface Row {
+interface Row extends ScheduleOwner {
   schedule: ScheduleInfo;
-  owner: Owner;
-  /** `app/env` of a jobstash owner. */
-  ownedBy?: string;
   jobId?: string;
-  record: boolean;
   cron: string;
   tz: string;
   next: Date[];
@@ -42,27 +35,17 @@ interface Row {
 
 function describe(schedule: ScheduleInfo, ops: Ops, env: string, now: Date): Row {
   const labels = schedule.labels ?? (schedule.label ? [schedule.label] : []);
-  const owners = labels.filter((l) => l.startsWith("jobstash.")).map((l) => l.slice("jobstash.".length));
-  const app = ops.registry?.app;
-  const mine =
-    app !== undefined &&
-    schedule.scheduleId.startsWith(schedulePrefix(app, env)) &&
-    labels.includes(ownerLabel(app, env));
-  const owned = owners[0];
-  const owner: Owner = mine ? "this" : owned ? "other" : "foreign";
-  // remoteSchedule reads the zone the way sync writes it (a CRON_TZ= prefix).
-  const { spec } = remoteSchedule({ ...schedule, cron: schedule.cron });
+  const owner = scheduleOwner(ops.registry?.app, env, { id: schedule.scheduleId, labels });
+  // Read the zone the way sync writes it (a CRON_TZ= prefix).
+  const { cron, tz } = splitCronZone(schedule.cron);
   const states = Object.values(schedule.lastScheduleStates ?? {});
-  const record = schedule.scheduleId.endsWith("._jobstash") && owned !== undefined;
   return {
     schedule,
-    owner,
-    ownedBy: owned?.replace(/\.(?=[^.]*$)/, "/"),
-    jobId: record ? undefined : ops.jobOf(schedule.destination).jobId,
-    record,
-    cron: spec.cron,
-    tz: spec.tz,
-    next: schedule.isPaused || record ? [] : nextRuns(spec.cron, spec.tz, now),
+    ...owner,
+    jobId: owner.record ? undefined : ops.jobOf(schedule.destination).jobId,
+    cron,
+    tz,
+    next: schedule.isPaused || owner.record ? [] : nextRuns(cron, tz, now),
     lastRun:
       schedule.lastScheduleTime === undefined
         ? undefined

@@ -1,19 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
-
-/**
- * An error the CLI prints as `jobstash <command>: <message>` and exits with: 2 for bad input
- * (the default), 1 for a command that could not do its work.
- */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-    /** Fields added to the error's `--json` form (e.g. a schema's issues). */
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
+import { InputError } from "./errors.js";
 
 /** Where an app usually mounts the receiver in development, shown where a base URL is wanted. */
 export const EXAMPLE_BASE_URL = "http://localhost:3000/api/jobs";
@@ -21,7 +7,7 @@ export const EXAMPLE_BASE_URL = "http://localhost:3000/api/jobs";
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /**
- * `parseArgs` for one command, its mistakes turned into {@link CliError}s in the CLI's own
+ * `parseArgs` for one command, its mistakes turned into `InputError`s in the CLI's own
  * words: an unknown option suggests the nearest known one.
  */
 export function parseOptions<T extends Options>(command: string, argv: string[], options: T) {
@@ -61,13 +47,13 @@ export function parseCommand<T extends Options>(
       ]);
       // Any one-letter flag is one edit from any other: no guess for those.
       const near = unknown.length > 2 ? didYouMean(unknown, names) : undefined;
-      throw new CliError(
+      throw new InputError(
         `unknown option ${unknown}${near ? `; did you mean ${near}?` : ""} (\`jobstash ${command} --help\` lists the options)`,
       );
     }
     if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
       const argument = /'([^']*)'/.exec(message)?.[1] ?? "";
-      throw new CliError(
+      throw new InputError(
         `unexpected argument ${JSON.stringify(argument)}: jobstash ${command} takes options only`,
       );
     }
@@ -75,7 +61,7 @@ export function parseCommand<T extends Options>(
       // Node says "Option '-p, --port <value>' argument missing" (or "... is ambiguous", over
       // three lines, for a value that starts with "-"): one line of ours instead.
       const option = /--[\w-]+/.exec(message)?.[0] ?? "the option";
-      throw new CliError(
+      throw new InputError(
         /does not take/.test(message)
           ? `option ${option} takes no value`
           : `option ${option} needs a value: ${option} <value>, or ${option}=<value> if it starts with "-"`,
@@ -85,7 +71,7 @@ export function parseCommand<T extends Options>(
   }
   if (positionals && parsed.positionals.length > positionals.max) {
     const extra = parsed.positionals[positionals.max]!;
-    throw new CliError(
+    throw new InputError(
       `unexpected argument ${JSON.stringify(extra)}: jobstash ${command} takes ${positionals.usage} (quote a JSON argument as one: '{"a": 1}')`,
     );
   }

@@ -6,9 +6,10 @@ import {
   type SyncResult,
   syncJobstash,
 } from "jobstash/sync";
+import { InputError } from "./errors.js";
 import { loadConfig } from "./load-config.js";
 import { progress } from "./output.js";
-import { CliError, parseOptions } from "./shared.js";
+import { parseOptions } from "./shared.js";
 
 const HELP = `Usage: jobstash sync [options]
 
@@ -58,11 +59,11 @@ export async function run(argv: string[]): Promise<number | undefined> {
   }
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
-    throw new CliError(
+    throw new InputError(
       `--concurrency must be a whole number > 0 (got ${JSON.stringify(values.concurrency)})`,
     );
   }
-  if (values.force && !values.prune) throw new CliError("--force only applies with --prune");
+  if (values.force && !values.prune) throw new InputError("--force only applies with --prune");
 
   const jobstash = await loadConfig(values.config);
   const planOnly = Boolean(values["dry-run"] || values.check);
@@ -88,6 +89,8 @@ export async function run(argv: string[]): Promise<number | undefined> {
       },
     });
   } catch (error) {
+    // A failed apply did part of the work: its report is this command's output. The error
+    // itself goes on to the CLI's one catch, which prints it and picks the exit code.
     if (error instanceof SyncApplyError) {
       if (values.json) console.log(JSON.stringify({ report: error.report }, null, 2));
       else console.error(formatReport(error.report));

@@ -1,11 +1,13 @@
 import type { TriggerOptions } from "jobstash";
+import { ConfigError, InvalidPayloadError } from "../errors.js";
 import { type LogEntry, listDlq } from "./api.js";
+import { InputError } from "./errors.js";
 import { formatEvent } from "./format-event.js";
 import { checkInput, type InputSource, invalidInput, parseJsonInput, readInput } from "./input.js";
 import { eventJson, FINAL_STATES, followLogs, MessageHistory, toEvent } from "./logs.js";
 import { OPS_OPTIONS, type Ops, openOps, opsHelp, qstashFailure, wholeNumber } from "./ops.js";
 import { printJson } from "./output.js";
-import { CliError, parseCommand } from "./shared.js";
+import { parseCommand } from "./shared.js";
 
 const HELP = `Usage: jobstash trigger <jobId> [json] [options]
 
@@ -62,7 +64,7 @@ function flowControlOption(text: string): NonNullable<TriggerOptions["flowContro
     const eq = part.indexOf("=");
     const name = part.slice(0, eq).trim();
     if (eq < 1 || !["key", "parallelism", "rate", "period"].includes(name)) {
-      throw new CliError(
+      throw new InputError(
         `--flow-control ${JSON.stringify(text)}: expected key=<key>,parallelism=<n>,rate=<n>,period=<duration> (at least key and one limit)`,
       );
     }
@@ -83,7 +85,7 @@ function headerOptions(values: string[] | undefined): Record<string, string> | u
   const headers: Record<string, string> = {};
   for (const value of values) {
     const match = /^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*[:=]\s*(.*)$/.exec(value);
-    if (!match) throw new CliError(`--header ${JSON.stringify(value)}: expected "Name: value"`);
+    if (!match) throw new InputError(`--header ${JSON.stringify(value)}: expected "Name: value"`);
     headers[match[1]!] = match[2]!;
   }
   return headers;
@@ -93,7 +95,7 @@ function notBeforeOption(text: string | undefined): Date | undefined {
   if (text === undefined) return undefined;
   const at = new Date(text);
   if (Number.isNaN(at.getTime())) {
-    throw new CliError(
+    throw new InputError(
       `--not-before ${JSON.stringify(text)} is not an ISO 8601 time (e.g. 2026-05-01T09:00:00Z)`,
     );
   }
@@ -128,9 +130,10 @@ export async function run(argv: string[]): Promise<number | undefined> {
     return 0;
   }
   const [jobId, json] = positionals;
-  if (!jobId) throw new CliError("which job? `jobstash trigger <jobId> [json]` (`--help` shows the options)");
+  if (!jobId)
+    throw new InputError("which job? `jobstash trigger <jobId> [json]` (`--help` shows the options)");
   if (json !== undefined && values["input-file"] !== undefined) {
-    throw new CliError("give the input once: as a JSON argument, as - (stdin), or with --input-file");
+    throw new InputError("give the input once: as a JSON argument, as - (stdin), or with --input-file");
   }
   const source: InputSource | undefined =
     values["input-file"] !== undefined
@@ -169,11 +172,10 @@ export async function run(argv: string[]): Promise<number | undefined> {
   try {
     messageId = await ops.requireRegistry().trigger(jobId, input, options);
   } catch (error) {
-    const name = (error as Error)?.name;
-    if (name === "ConfigError" || name === "InvalidPayloadError") {
+    if (error instanceof ConfigError || error instanceof InvalidPayloadError) {
       // Settings checked by trigger itself (durations, flow control, the base URL): the user's to fix.
       // `trigger("greet"): flowControl.key must be ...` reads as the flag given: `--flow-control key must be ...`.
-      const message = (error as Error).message.replace(
+      const message = error.message.replace(
         /^trigger\("[^"]*"\): (\w+)(?:\.(\w+))?/,
         (whole, field: string, sub: string | undefined) => {
           const flag = FLAG_OF[field];
@@ -182,7 +184,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
           return sub ? `${flag} ${sub}` : flag;
         },
       );
-      throw new CliError(`${message}; nothing was sent`);
+      throw new InputError(`${message}; nothing was sent`);
     }
     throw qstashFailure(error, qstash, ops.sources);
   }

@@ -1,7 +1,8 @@
 import { deleteDlq, retryDlq } from "../api.js";
+import { InputError } from "../errors.js";
 import { OPS_OPTIONS, type Ops, openOps, opsHelp, sinceTime } from "../ops.js";
 import { confirm, printJson, progress } from "../output.js";
-import { CliError, parseCommand } from "../shared.js";
+import { parseCommand } from "../shared.js";
 import { DLQ_PAGE, dlqFilter, entriesOf, listAll } from "./entries.js";
 
 const OPTIONS = {
@@ -48,18 +49,18 @@ async function selection(
   ops: Ops,
 ): Promise<{ ids: string[]; bulk: boolean }> {
   if (values.all && positionals.length) {
-    throw new CliError(
+    throw new InputError(
       `give either DLQ ids or --all, not both: \`jobstash dlq ${verb} <dlqId...>\` or \`--all\``,
     );
   }
   if (!values.all && (values.job !== undefined || values.since !== undefined)) {
-    throw new CliError(
+    throw new InputError(
       `--job and --since select entries with --all: \`jobstash dlq ${verb} --all --job <id>\``,
     );
   }
   if (!values.all) {
     if (!positionals.length) {
-      throw new CliError(
+      throw new InputError(
         `which entries? \`jobstash dlq ${verb} <dlqId...>\`, or --all (\`jobstash dlq list\` shows the ids)`,
       );
     }

@@ -2,9 +2,9 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { AnyJob } from "jobstash";
 import { responseReason } from "../../dev-server/engine/reason.js";
 import { type DlqMessage, getDlq, listDlq } from "../api.js";
+import { InputError } from "../errors.js";
 import { checkInput, issuesJson } from "../input.js";
 import type { Ops } from "../ops.js";
-import { CliError } from "../shared.js";
 
 /** What a DLQ entry is: a job's message, one of its callbacks, or a message of another app. */
 export type EntryKind = "job" | "callback" | "failureCallback" | "foreign";
@@ -124,7 +124,7 @@ export async function listAll(
   return out;
 }
 
-/** The entries of these ids, all of them, or a CliError naming the ones QStash does not have (exit 2). */
+/** The entries of these ids, all of them, or an InputError naming the ones QStash does not have (exit 2). */
 export async function entriesOf(ops: Ops, ids: readonly string[]): Promise<DlqMessage[]> {
   const found = new Map<string, DlqMessage>();
   for (let i = 0; i < ids.length; i += DLQ_PAGE) {
@@ -134,7 +134,7 @@ export async function entriesOf(ops: Ops, ids: readonly string[]): Promise<DlqMe
   const unknown = ids.filter((id) => !found.has(id));
   if (unknown.length) {
     const shown = unknown.slice(0, 5).map((id) => JSON.stringify(id));
-    throw new CliError(
+    throw new InputError(
       `no DLQ entr${unknown.length === 1 ? "y" : "ies"} ${shown.join(", ")}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ""} in QStash at ${ops.qstash().url}; \`jobstash dlq list\` shows the ids (nothing was changed)`,
     );
   }

@@ -1,4 +1,5 @@
-import { CliError, didYouMean } from "../shared.js";
+import { InputError } from "../errors.js";
+import { didYouMean } from "../shared.js";
 
 const HELP = `Usage: jobstash dlq <command> [options]
 
@@ -35,7 +36,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
   const load = COMMANDS[name];
   if (!load) {
     const near = didYouMean(name, Object.keys(COMMANDS));
-    throw new CliError(
+    throw new InputError(
       `unknown command ${JSON.stringify(name)}${near ? `; did you mean "dlq ${near}"?` : ""} (one of ${Object.keys(COMMANDS).join(", ")})`,
     );
   }

@@ -2,11 +2,13 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ConfigError } from "../../errors.js";
 import { deleteDlq } from "../api.js";
+import { InputError, OperationError } from "../errors.js";
 import { checkInput, invalidInput, parseJsonInput, readInput } from "../input.js";
 import { OPS_OPTIONS, openOps, opsHelp, qstashFailure } from "../ops.js";
 import { printJson } from "../output.js";
-import { CliError, parseCommand } from "../shared.js";
+import { parseCommand } from "../shared.js";
 import { decodeEntry, entriesOf } from "./entries.js";
 
 const HELP = `Usage: jobstash dlq replay <dlqId> [--input <json> | --input-file <file> | --edit] [options]
@@ -38,7 +40,7 @@ function edit(text: string, dlqId: string): { text: string; file: string } {
   // Through the shell, as git runs it: EDITOR may carry arguments ("code --wait").
   const result = spawnSync(`${editor} "${file}"`, { shell: true, stdio: "inherit" });
   if (result.error || result.status !== 0) {
-    throw new CliError(
+    throw new InputError(
       `the editor (${editor}) ${result.error ? `could not start: ${result.error.message}` : `exited with ${result.status}`}; nothing was replayed (set $EDITOR to the editor to use)`,
     );
   }
@@ -64,15 +66,15 @@ export async function run(argv: string[]): Promise<number | undefined> {
   }
   const [dlqId] = positionals;
   if (!dlqId)
-    throw new CliError("which entry? `jobstash dlq replay <dlqId>` (`jobstash dlq list` shows the ids)");
+    throw new InputError("which entry? `jobstash dlq replay <dlqId>` (`jobstash dlq list` shows the ids)");
   const given = [values.input !== undefined, values["input-file"] !== undefined, values.edit].filter(Boolean);
-  if (given.length > 1) throw new CliError("give the new input one way: --input, --input-file or --edit");
+  if (given.length > 1) throw new InputError("give the new input one way: --input, --input-file or --edit");
 
   const ops = await openOps(values, { needRegistry: true });
   const [entry] = await entriesOf(ops, [dlqId]);
   const d = await decodeEntry(ops, entry!);
   if (d.kind !== "job") {
-    throw new CliError(
+    throw new InputError(
       d.kind === "foreign"
         ? `entry ${dlqId} is a message to ${entry!.url}, not to a job under JOBSTASH_BASE_URL (${ops.baseUrl() ?? "not set"}); \`jobstash dlq retry ${dlqId}\` sends it again as it is`
         : `entry ${dlqId} is a ${d.kind === "callback" ? "success" : "failure"} callback of job ${d.jobId}, not a job's input; \`jobstash dlq retry ${dlqId}\` sends it again as it is`,
@@ -107,28 +109,26 @@ export async function run(argv: string[]): Promise<number | undefined> {
   try {
     input = text === undefined || text.trim() === "" ? undefined : parseJsonInput(text, where);
   } catch (error) {
-    throw new CliError(`${(error as Error).message}${keep}`);
+    throw new InputError(`${(error as Error).message}${keep}`);
   }
   const checked = await checkInput(job, input);
   if (!checked.ok) {
     const error = invalidInput(job, checked.issues, where);
-    throw new CliError(`${error.message}${keep ? `\n${keep.slice(2)}` : ""}`, 2, error.details);
+    throw new InputError(`${error.message}${keep ? `\n${keep.slice(2)}` : ""}`, error.details);
   }
   const qstash = ops.qstash();
   let messageId: string;
   try {
     messageId = await ops.requireRegistry().trigger(job.id, input);
   } catch (error) {
-    if ((error as Error)?.name === "ConfigError")
-      throw new CliError(`${(error as Error).message}; nothing was sent`);
+    if (error instanceof ConfigError) throw new InputError(`${error.message}; nothing was sent`);
     throw qstashFailure(error, qstash, ops.sources);
   }
   try {
     await ops.api((q) => deleteDlq(q, [dlqId]));
   } catch (error) {
-    throw new CliError(
+    throw new OperationError(
       `replayed as ${messageId}, but the entry could not be deleted (${(error as Error).message}); delete it with \`jobstash dlq delete ${dlqId}\``,
-      1,
     );
   }
   if (values.json) printJson({ dlqId, jobId: job.id, messageId });

@@ -1,8 +1,9 @@
 import { formatIssues } from "../../errors.js";
+import { InputError } from "../errors.js";
 import { issuesJson } from "../input.js";
 import { OPS_OPTIONS, openOps, opsHelp } from "../ops.js";
 import { printJson, styler } from "../output.js";
-import { CliError, parseCommand } from "../shared.js";
+import { parseCommand } from "../shared.js";
 import { decodeEntry, entriesOf, entryJson } from "./entries.js";
 import { utc } from "./list.js";
 
@@ -38,7 +39,8 @@ export async function run(argv: string[]): Promise<number | undefined> {
     return 0;
   }
   const [id] = positionals;
-  if (!id) throw new CliError("which entry? `jobstash dlq show <dlqId>` (`jobstash dlq list` shows the ids)");
+  if (!id)
+    throw new InputError("which entry? `jobstash dlq show <dlqId>` (`jobstash dlq list` shows the ids)");
   const ops = await openOps(values);
   const [entry] = await entriesOf(ops, [id]);
   const d = await decodeEntry(ops, entry!);

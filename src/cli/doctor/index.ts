@@ -1,6 +1,8 @@
+import type { AnyJobstash } from "jobstash";
 import { DEFAULT_DEV_USER } from "../../dev-server/engine/users.js";
 import { jobUrl } from "../../jobstash.js";
-import { defaultEnv } from "../../sync/desired.js";
+import { defaultEnv, envNameProblems } from "../../sync/ownership.js";
+import { baseUrlProblems } from "../../sync/url-policy.js";
 import { signingKeys } from "../api.js";
 import { from, OPS_OPTIONS, type Ops, openOps, opsHelp, qstashFailure } from "../ops.js";
 import { printJson, styler } from "../output.js";
@@ -128,25 +130,17 @@ export async function run(argv: string[]): Promise<number | undefined> {
   }
 
   // The base URL, by sync's rules for this environment, and reachable by this QStash.
-  const syncProblems: string[] = [];
+  const policy = (url: string) =>
+    registry ? baseUrlProblems(url, env, { allowPreviewUrl: values["allow-preview-url"] }) : [];
+  const base = baseUrlCheck(ops, qstashUrl, policy, add);
+  // What else would stop `jobstash sync`: the environment's name, then (once the name and the
+  // base URL pass, as sync checks them in that order) each schedule.
   if (registry) {
-    try {
-      const { desiredState } = await import("jobstash/sync");
-      await desiredState(registry, { env, allowPreviewUrl: values["allow-preview-url"] });
-    } catch (error) {
-      const problems = (error as { problems?: string[] }).problems;
-      if (!problems) throw error;
-      syncProblems.push(...problems);
+    const passes = base !== undefined && policy(base).length === 0;
+    for (const problem of await scheduleProblems(registry, env, passes, values["allow-preview-url"])) {
+      add("schedules", "fail", problem);
     }
   }
-  const base = baseUrlCheck(
-    ops,
-    qstashUrl,
-    syncProblems.filter((p) => /JOBSTASH_BASE_URL|base URL/.test(p)),
-    add,
-  );
-  for (const problem of syncProblems.filter((p) => !/JOBSTASH_BASE_URL|base URL/.test(p)))
-    add("schedules", "fail", problem);
 
   // The probes.
   if (!registry)
@@ -179,10 +173,29 @@ export async function run(argv: string[]): Promise<number | undefined> {
 /** The default dev user's signing key: a server that has it is a local dev server. */
 const DEV_KEY = DEFAULT_DEV_USER.currentSigningKey;
 
+/** The problems sync would find with the environment's name and its schedules. */
+async function scheduleProblems(
+  registry: AnyJobstash,
+  env: string,
+  baseUrlPasses: boolean,
+  allowPreviewUrl: boolean | undefined,
+): Promise<string[]> {
+  const problems = envNameProblems(env);
+  if (problems.length || !baseUrlPasses) return problems;
+  const { desiredState, SyncValidationError } = await import("jobstash/sync");
+  try {
+    await desiredState(registry, { env, allowPreviewUrl });
+    return [];
+  } catch (error) {
+    if (error instanceof SyncValidationError) return [...error.problems];
+    throw error;
+  }
+}
+
 function baseUrlCheck(
   ops: Ops,
   qstashUrl: string | undefined,
-  problems: string[],
+  policy: (url: string) => string[],
   add: (name: string, status: Check["status"], message: string) => void,
 ): string | undefined {
   let base: string | undefined;
@@ -192,6 +205,7 @@ function baseUrlCheck(
     add("base URL", "fail", (error as Error).message);
     return undefined;
   }
+  const problems = base ? policy(base) : [];
   if (base && problems.length) {
     // https outside development, no per-deployment host in production: sync's own rules.
     for (const problem of problems) add("base URL", "fail", problem);

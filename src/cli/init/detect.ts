@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CliError, didYouMean } from "../shared.js";
+import { InputError } from "../errors.js";
+import { didYouMean } from "../shared.js";
 
 /**
  * What `jobstash init` needs to know about an existing app, read from its files: the
@@ -51,14 +52,14 @@ export interface App {
 export function readPackage(dir: string): PackageJson {
   const file = join(dir, "package.json");
   if (!existsSync(file)) {
-    throw new CliError(
+    throw new InputError(
       `no package.json in ${dir}: run \`jobstash init\` in your app's folder (it adds jobstash to an existing app)`,
     );
   }
   try {
     return JSON.parse(readFileSync(file, "utf8")) as PackageJson;
   } catch (error) {
-    throw new CliError(`${file} is not valid JSON: ${(error as Error).message}`);
+    throw new InputError(`${file} is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -71,7 +72,7 @@ export function frameworkOption(text: string | undefined): Framework | undefined
     .replace(/^(cloudflare-)?workers?$/, "workers");
   if ((FRAMEWORKS as readonly string[]).includes(name)) return name as Framework;
   const near = didYouMean(name, FRAMEWORKS);
-  throw new CliError(
+  throw new InputError(
     `unknown --framework ${JSON.stringify(text)}${near ? `; did you mean ${near}?` : ""} (one of ${FRAMEWORKS.join(", ")})`,
   );
 }
@@ -167,7 +168,7 @@ export function detectApp(dir: string, framework: Framework | undefined): App {
   const pkg = readPackage(dir);
   const detected = framework ?? detectFramework(pkg);
   if (!detected) {
-    throw new CliError(
+    throw new InputError(
       `cannot tell the framework from ${join(dir, "package.json")} (no next, hono, express or wrangler dependency): pass --framework next|hono|express|workers`,
     );
   }

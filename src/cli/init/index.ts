@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DEFAULT_DEV_USER } from "../../dev-server/engine/users.js";
+import { CONFIG_NAMES } from "../load-config.js";
 import { printJson, styler } from "../output.js";
 import { parseCommand } from "../shared.js";
 import { type App, detectApp, frameworkOption } from "./detect.js";
@@ -84,8 +85,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
 
   write(files.jobFile, jobSource(app), `an example job ("${EXAMPLE.id}")`);
   write(files.registryFile, registrySource(app, files), "the registry (createJobstash)");
-  const configs = ["jobstash.config.ts", "jobstash.config.mts", "jobstash.config.js", "jobstash.config.mjs"];
-  const existingConfig = configs.find((name) => existsSync(join(dir, name)));
+  const existingConfig = CONFIG_NAMES.find((name) => existsSync(join(dir, name)));
   if (existingConfig) done.push({ path: existingConfig, action: "skipped", note: "exists, left as it is" });
   else {
     const why = !files.configFile.endsWith(".mjs")
