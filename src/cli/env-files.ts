@@ -8,7 +8,7 @@ import { InputError } from "./errors.js";
  * `.dev.vars`. `jobstash init` writes the settings into one of them, so the commands that
  * talk to QStash read them too; a variable set in the environment wins over every file.
  */
-export const ENV_FILES = [".env.local", ".env", ".dev.vars"] as const;
+const ENV_FILES = [".env.local", ".env", ".dev.vars"] as const;
 
 /** Where each setting came from: a file name, or "environment". */
 export type SettingSources = Map<string, string>;

@@ -45,7 +45,7 @@ const UNITS = [
 ] as const;
 
 /** `450ms`, `10s`, `5m 30s`, `2h 15m`, `3d 4h`: the largest unit and the one below it. */
-export function span(ms: number): string {
+function span(ms: number): string {
   if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
   const seconds = Math.round(ms / 1000);
   const i = UNITS.findIndex(([, size]) => seconds >= size);

@@ -207,7 +207,7 @@ export function qstashFailure(
 }
 
 /** QStash's `{"error":"..."}`, or the text as it came. */
-export function errorText(text: string): string {
+function errorText(text: string): string {
   try {
     const parsed = JSON.parse(text) as { error?: unknown };
     if (typeof parsed?.error === "string") return parsed.error;

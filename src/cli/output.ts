@@ -14,7 +14,7 @@ export function styler(stream: { isTTY?: boolean } = process.stdout): (tone: Sty
 }
 
 /** Columns to fit: the terminal's, `COLUMNS` when output is not a terminal, else no limit. */
-export function terminalWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
+function terminalWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
   if (stream.isTTY && stream.columns) return stream.columns;
   const columns = Number(process.env.COLUMNS);
   return Number.isInteger(columns) && columns > 0 ? columns : Number.POSITIVE_INFINITY;

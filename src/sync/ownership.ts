@@ -50,7 +50,7 @@ export function ownerLabel(app: string, env: string): string {
 }
 
 /** Prefix of every schedule id this app and env owns. */
-export function schedulePrefix(app: string, env: string): string {
+function schedulePrefix(app: string, env: string): string {
   return `${app}.${env}.`;
 }
 
@@ -76,7 +76,7 @@ export function isOwnershipRecord(id: string): boolean {
 }
 
 /** `app.env` of the first ownership label among these, if any. */
-export function labelOwner(labels: readonly string[]): string | undefined {
+function labelOwner(labels: readonly string[]): string | undefined {
   return labels.find((l) => l.startsWith(LABEL_PREFIX))?.slice(LABEL_PREFIX.length);
 }
 

@@ -47,7 +47,7 @@ export interface FieldDiff {
 export const FINGERPRINT_HEADER = "jobstash-sync";
 
 /** JSON with sorted keys, so objects compare by content whatever their key order. */
-export function stable(value: unknown): string {
+function stable(value: unknown): string {
   if (value === undefined) return "undefined";
   return JSON.stringify(value, (_key, v) =>
     v && typeof v === "object" && !Array.isArray(v)

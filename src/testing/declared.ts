@@ -5,7 +5,7 @@ import type { Message, UserState } from "../dev-server/engine/model.js";
 import { messageHeaders } from "../publish.js";
 
 /** The environment name the harness syncs as: part of every schedule id (`<app>.test.<job>.<id>`). */
-export const TEST_ENV = "test";
+const TEST_ENV = "test";
 
 /**
  * Creates what `jobstash sync` would: every job's schedules (ids, crons in their zones and

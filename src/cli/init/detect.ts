@@ -49,7 +49,7 @@ export interface App {
   wrangler: boolean;
 }
 
-export function readPackage(dir: string): PackageJson {
+function readPackage(dir: string): PackageJson {
   const file = join(dir, "package.json");
   if (!existsSync(file)) {
     throw new InputError(
@@ -82,7 +82,7 @@ function deps(pkg: PackageJson): Record<string, string> {
 }
 
 /** The framework from the dependencies: Next.js, then Hono, then Express, then a plain Worker. */
-export function detectFramework(pkg: PackageJson): Framework | undefined {
+function detectFramework(pkg: PackageJson): Framework | undefined {
   const d = deps(pkg);
   if (d.next) return "next";
   if (d.hono) return "hono";

@@ -24,7 +24,7 @@ export interface Layout {
 }
 
 /** The app's name as a jobstash app name (letters, digits, `.`, `_`, `-`). */
-export function appName(app: App): string {
+function appName(app: App): string {
   const raw = (app.pkg.name ?? posix.basename(app.dir.replace(/\\/g, "/")))
     .replace(/^@/, "")
     .replace(/\//g, "-");

@@ -206,7 +206,7 @@ export function logRecord(e: LogEntry): LogRecord {
   };
 }
 
-export function storeOutcome(o: AttemptOutcome): StoredOutcome {
+function storeOutcome(o: AttemptOutcome): StoredOutcome {
   return {
     st: o.status,
     h: o.headers,
