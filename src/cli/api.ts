@@ -1,4 +1,4 @@
-import { callQStash, type QStashTarget } from "../publish.js";
+import { callQStash, type QStashTarget } from "../qstash.js";
 
 /**
  * The QStash REST calls the CLI makes besides publishing, each built exactly as the official

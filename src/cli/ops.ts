@@ -2,7 +2,7 @@ import type { AnyJob, AnyJobstash } from "jobstash";
 import { type Config, resolveConfig } from "../config.js";
 import { route } from "../handler/handler.js";
 import { internals, jobUrl } from "../jobstash.js";
-import type { QStashTarget } from "../publish.js";
+import type { QStashTarget } from "../qstash.js";
 import { parseDuration } from "../util/duration.js";
 import { loadEnvFiles, type SettingSources } from "./env-files.js";
 import { ConfigNotFoundError, InputError, isBadInput, OperationError } from "./errors.js";

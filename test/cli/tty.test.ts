@@ -61,8 +61,8 @@ describe("on a terminal", () => {
 
   it("colours a table on a terminal, and never with NO_COLOR", async () => {
     await deadLetters(1);
-    const coloured = await onTerminal(["dlq", "list"]);
-    expect(coloured.out).toContain("\u001b[1mDLQ ID");
+    const colored = await onTerminal(["dlq", "list"]);
+    expect(colored.out).toContain("\u001b[1mDLQ ID");
     const plain = await onTerminal(["dlq", "list"], { env: { NO_COLOR: "1" } });
     expect(plain.out).toMatch(/^DLQ ID {11}JOB/);
     expect(plain.out).not.toContain("\u001b[");

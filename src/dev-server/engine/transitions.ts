@@ -1,7 +1,7 @@
 import { toStoredBody } from "./accept.js";
-import { type MessageConfig, parseMessageConfig, storeRawHeaders } from "./config.js";
 import type { Core } from "./core.js";
 import type { DeliveryResult } from "./delivery.js";
+import { type MessageConfig, parseMessageConfig, storeRawHeaders } from "./message-config.js";
 import type { AttemptOutcome, Message } from "./model.js";
 import { nextRetryDelay } from "./retry.js";
 

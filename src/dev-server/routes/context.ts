@@ -1,8 +1,8 @@
 import type { Context } from "hono";
-import type { HeaderMap } from "../engine/config.js";
 import type { Engine } from "../engine/engine.js";
 import { badRequest, DevServerError } from "../engine/errors.js";
 import type { Filter } from "../engine/filters.js";
+import type { HeaderMap } from "../engine/message-config.js";
 import type { UserState } from "../engine/model.js";
 
 /** What every route needs: the engine and the request limits. */

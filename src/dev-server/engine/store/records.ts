@@ -1,5 +1,5 @@
-import type { MessageConfig, RawHeaders } from "../config.js";
 import { compileRetryDelay } from "../expression.js";
+import type { MessageConfig, RawHeaders } from "../message-config.js";
 import type {
   AttemptOutcome,
   DlqEntry,
