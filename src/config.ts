@@ -1,5 +1,5 @@
 import { ConfigError } from "./errors.js";
-import { DEFAULT_PUBLISH_TIMEOUT_MS, type QStashTarget } from "./publish.js";
+import { DEFAULT_PUBLISH_TIMEOUT_MS, type QStashTarget } from "./qstash.js";
 import { type Duration, toMilliseconds } from "./util/duration.js";
 import { httpUrl, normalBaseUrl } from "./util/http-url.js";
 
@@ -88,8 +88,8 @@ export function resolveConfig(options: ConfigOptions, bindings?: EnvSource): Con
         );
       }
       // Resolved on every delivery, and URL parsing is costly; the setting almost never changes.
-      if (raw !== lastBaseUrl.raw) lastBaseUrl = { raw, normalised: normaliseBaseUrl(raw) };
-      return lastBaseUrl.normalised;
+      if (raw !== lastBaseUrl.raw) lastBaseUrl = { raw, normalized: normalizeBaseUrl(raw) };
+      return lastBaseUrl.normalized;
     },
 
     qstash() {
@@ -126,7 +126,7 @@ export function resolveConfig(options: ConfigOptions, bindings?: EnvSource): Con
   };
 }
 
-let lastBaseUrl = { raw: "", normalised: "" };
+let lastBaseUrl = { raw: "", normalized: "" };
 
 const DEFAULT_QSTASH_URL = "https://qstash.upstash.io";
 
@@ -180,12 +180,12 @@ function publishTimeout(timeout: Duration | undefined): number {
   return ms;
 }
 
-function normaliseBaseUrl(raw: string): string {
-  const normalised = normalBaseUrl(raw);
-  if (!normalised) {
+function normalizeBaseUrl(raw: string): string {
+  const normalized = normalBaseUrl(raw);
+  if (!normalized) {
     throw new ConfigError(
       `JOBSTASH_BASE_URL ${JSON.stringify(raw)} must be an absolute http(s) URL without a query or fragment, ${EXAMPLE_BASE_URL}`,
     );
   }
-  return normalised;
+  return normalized;
 }

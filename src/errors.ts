@@ -39,7 +39,7 @@ export class NonRetryableError extends JobstashError {
 }
 
 /** QStash ignores a `Retry-After` over one day and falls back to its backoff; we clamp instead. */
-export const MAX_RETRY_AFTER_SECONDS = 86_400;
+const MAX_RETRY_AFTER_SECONDS = 86_400;
 
 /**
  * Throw from a job to ask QStash to retry after a given time instead of its backoff:

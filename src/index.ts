@@ -48,6 +48,6 @@ export {
   type JobstashWithEnv,
   type TriggerOptions,
 } from "./jobstash.js";
-export { PublishError } from "./publish.js";
+export { PublishError } from "./qstash.js";
 export type { Duration, DurationUnit } from "./util/duration.js";
 export type { Jsonify } from "./util/json.js";

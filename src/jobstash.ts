@@ -8,7 +8,7 @@ import {
   type QueueDeclaration,
 } from "./job/resources.js";
 import type { AnyJob, DeliveryOptions, FlowControl, JobInput, Logger } from "./job/types.js";
-import { type PublishMessage, publish, publishBatch } from "./publish.js";
+import { type PublishMessage, publish, publishBatch } from "./qstash.js";
 import { type Duration, toSeconds } from "./util/duration.js";
 
 /** Headers jobstash forwards with every message so the receiver knows what QStash does not send. */

@@ -2,11 +2,11 @@ import { Client } from "@upstash/qstash";
 import { PublishError } from "jobstash";
 import { createDevServer, DEV_USERS } from "jobstash/dev-server";
 import { describe, expect, it } from "vitest";
-import { type PublishMessage, publish, publishBatch } from "../src/publish.js";
+import { type PublishMessage, publish, publishBatch } from "../src/qstash.js";
 import { type Recorded, recorderForFile } from "./helpers/recorder.js";
 
 /**
- * jobstash publishes with fetch instead of the SDK's Client (src/publish.ts). The official
+ * jobstash publishes with fetch instead of the SDK's Client (src/qstash.ts). The official
  * Client is the reference: each message goes out through both, and the two requests must be
  * the same (method, path, body, every header but the SDK's telemetry and fetch's own).
  */

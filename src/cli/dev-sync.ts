@@ -1,6 +1,7 @@
 import type { AnyJobstash } from "jobstash";
 import { DEFAULT_DEV_USER } from "jobstash/dev-server";
-import { ConfigNotFoundError, loadConfig } from "./load-config.js";
+import { ConfigNotFoundError } from "./errors.js";
+import { loadConfig } from "./load-config.js";
 import { EXAMPLE_BASE_URL } from "./shared.js";
 
 /** Options of {@link syncOnStart}. */

@@ -3,12 +3,13 @@ import {
   createDevServer,
   DEFAULT_DEV_USER,
   type DevServer,
-  type LifecycleEvent,
   type ListeningServer,
 } from "jobstash/dev-server";
 import { normalBaseUrl } from "../util/http-url.js";
+import { InputError, OperationError } from "./errors.js";
+import { formatEvent } from "./format-event.js";
 import { loadConfig } from "./load-config.js";
-import { CliError, EXAMPLE_BASE_URL, parseOptions } from "./shared.js";
+import { EXAMPLE_BASE_URL, parseOptions } from "./shared.js";
 
 const HELP = `Usage: jobstash dev [options]
 
@@ -64,61 +65,8 @@ export async function startDev(
   return { server, listening };
 }
 
-/**
- * One line per lifecycle event, times in UTC:
- * `12:00:01.234 ERROR            msg_abc → http://… (489, retried 0/3): address bounced`
- * Failures end with their reason, a delayed message's CREATED says when it runs, and a
- * response body the server cut says so.
- */
-export function formatEvent(e: LifecycleEvent): string {
-  const time = new Date(e.time).toISOString().slice(11, 23);
-  const parts = [`${time} ${e.state.padEnd(16)} ${e.messageId} → ${e.url}`];
-  const details: string[] = [];
-  if (e.callbackOf) details.push(e.callbackOf);
-  if (e.queueName) details.push(`queue ${e.queueName}`);
-  if (e.scheduleId) details.push(`schedule ${e.scheduleId}`);
-  if (e.notBefore !== undefined) details.push(`delayed until ${when(e.notBefore, e.time)}`);
-  if (e.status !== undefined) details.push(String(e.status));
-  if (e.error && e.status === undefined) details.push(e.error);
-  if (e.state !== "CREATED") details.push(`retried ${e.retried}/${e.maxRetries}`);
-  if (e.nextDeliveryTime !== undefined) details.push(`next at ${when(e.nextDeliveryTime, e.time)}`);
-  if (e.truncatedFrom !== undefined)
-    details.push(`response cut to ${bytes(e.responseBody?.length ?? 0)} of ${bytes(e.truncatedFrom)}`);
-  if (details.length) parts.push(`(${details.join(", ")})`);
-  return e.reason ? `${parts.join(" ")}: ${e.reason}` : parts.join(" ");
-}
-
-/** `12:00:30, in 10s`; a day or more ahead, with the date, as the time of day alone would mislead. */
-function when(at: number, now: number): string {
-  const iso = new Date(at).toISOString();
-  const shown = at - now < 86_400_000 ? iso.slice(11, 19) : `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
-  return `${shown}, in ${span(at - now)}`;
-}
-
-const UNITS = [
-  ["d", 86_400],
-  ["h", 3600],
-  ["m", 60],
-  ["s", 1],
-] as const;
-
-/** `450ms`, `10s`, `5m 30s`, `2h 15m`, `3d 4h`: the largest unit and the one below it. */
-function span(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
-  const seconds = Math.round(ms / 1000);
-  const i = UNITS.findIndex(([, size]) => seconds >= size);
-  const [name, size] = UNITS[i]!;
-  const below = UNITS[i + 1];
-  const rest = below ? Math.floor((seconds % size) / below[1]) : 0;
-  return `${Math.floor(seconds / size)}${name}${rest ? ` ${rest}${below![0]}` : ""}`;
-}
-
-/** `512 B`, `256 KiB`, `1.5 MiB`. */
-function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const [value, unit] = n < 1024 * 1024 ? [n / 1024, "KiB"] : [n / 1024 / 1024, "MiB"];
-  return `${value.toFixed(1).replace(/\.0$/, "")} ${unit}`;
-}
+// Its home moved to format-event.ts (`jobstash logs` prints the same lines); kept here for importers.
+export { formatEvent };
 
 /** `jobstash dev: state in .jobstash/dev (restored 12 messages, 1 attempted again; 2 schedules)` */
 export function describeData(dir: string, r: DevServer["restored"]): string {
@@ -154,11 +102,11 @@ export async function run(argv: string[]): Promise<number | undefined> {
   const portText = values.port ?? (process.env.QSTASH_DEV_PORT || "8080");
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) {
-    throw new CliError(`invalid port ${JSON.stringify(portText)}: use a number from 0 to 65535`);
+    throw new InputError(`invalid port ${JSON.stringify(portText)}: use a number from 0 to 65535`);
   }
   const retryScale = values["retry-scale"] === undefined ? 1 : Number(values["retry-scale"]);
   if (!Number.isFinite(retryScale) || retryScale < 0) {
-    throw new CliError(`invalid --retry-scale ${JSON.stringify(values["retry-scale"])}: use a number ≥ 0`);
+    throw new InputError(`invalid --retry-scale ${JSON.stringify(values["retry-scale"])}: use a number ≥ 0`);
   }
   const baseUrl = devBaseUrl(values["base-url"]);
   const hostname = values.host ?? "127.0.0.1";
@@ -183,7 +131,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
     });
   } catch (error) {
     // The data directory cannot be used (held by another server, foreign files, a newer format).
-    if ((error as Error)?.name === "DataError") throw new CliError((error as Error).message, 1);
+    if ((error as Error)?.name === "DataError") throw new OperationError((error as Error).message);
     throw listenError(error, hostname, port, portSetting);
   }
   const { server, listening } = started;
@@ -251,7 +199,7 @@ function devBaseUrl(flag: string | undefined): string | undefined {
   if (!raw) return undefined;
   const url = normalBaseUrl(raw);
   if (!url) {
-    throw new CliError(
+    throw new InputError(
       `${flag === undefined ? "JOBSTASH_BASE_URL" : "--base-url"} ${JSON.stringify(raw)} must be an absolute http(s) URL without a query or fragment, where your app mounts the receiver, e.g. ${EXAMPLE_BASE_URL}`,
     );
   }
@@ -263,19 +211,17 @@ function listenError(error: unknown, hostname: string, port: number, portSetting
   const code = (error as { code?: string })?.code;
   const from = portSetting ? ` (${portSetting})` : "";
   if (code === "EADDRINUSE") {
-    return new CliError(
+    return new OperationError(
       `port ${port}${from} on ${hostname} is in use: stop what is using it, or pick another with --port <n> (--port 0 takes any free port)`,
-      1,
     );
   }
   if (code === "EACCES") {
-    return new CliError(
+    return new OperationError(
       `not allowed to listen on port ${port}${from}: pick a port above 1023 with --port <n>`,
-      1,
     );
   }
   if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
-    return new CliError(`cannot listen on --host ${hostname}: it is not an address of this machine`, 1);
+    return new OperationError(`cannot listen on --host ${hostname}: it is not an address of this machine`);
   }
-  return new CliError(`could not listen on ${hostname}:${port}: ${(error as Error)?.message ?? error}`, 1);
+  return new OperationError(`could not listen on ${hostname}:${port}: ${(error as Error)?.message ?? error}`);
 }

@@ -1,17 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
-
-/**
- * An error the CLI prints as `jobstash <command>: <message>` and exits with: 2 for bad input
- * (the default), 1 for a command that could not do its work.
- */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 2,
-  ) {
-    super(message);
-  }
-}
+import { InputError } from "./errors.js";
 
 /** Where an app usually mounts the receiver in development, shown where a base URL is wanted. */
 export const EXAMPLE_BASE_URL = "http://localhost:3000/api/jobs";
@@ -19,12 +7,36 @@ export const EXAMPLE_BASE_URL = "http://localhost:3000/api/jobs";
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /**
- * `parseArgs` for one command, its mistakes turned into {@link CliError}s in the CLI's own
+ * `parseArgs` for one command, its mistakes turned into `InputError`s in the CLI's own
  * words: an unknown option suggests the nearest known one.
  */
 export function parseOptions<T extends Options>(command: string, argv: string[], options: T) {
+  return parseCommand(command, argv, options).values;
+}
+
+/** The arguments a command takes besides its options. */
+export interface Positionals {
+  /** How many at most. */
+  max: number;
+  /** How they read in the usage line, e.g. `<jobId> [json]`. */
+  usage: string;
+}
+
+/**
+ * {@link parseOptions} for a command that also takes arguments (`jobstash trigger <jobId>`):
+ * the options and the arguments, at most `positionals.max` of them.
+ */
+export function parseCommand<T extends Options>(
+  command: string,
+  argv: string[],
+  options: T,
+  positionals?: Positionals,
+) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: true }>
+  >;
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: positionals !== undefined });
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
     const unknown = code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && /Unknown option '([^']+)'/.exec(message)?.[1];
@@ -35,13 +47,13 @@ export function parseOptions<T extends Options>(command: string, argv: string[],
       ]);
       // Any one-letter flag is one edit from any other: no guess for those.
       const near = unknown.length > 2 ? didYouMean(unknown, names) : undefined;
-      throw new CliError(
+      throw new InputError(
         `unknown option ${unknown}${near ? `; did you mean ${near}?` : ""} (\`jobstash ${command} --help\` lists the options)`,
       );
     }
     if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
       const argument = /'([^']*)'/.exec(message)?.[1] ?? "";
-      throw new CliError(
+      throw new InputError(
         `unexpected argument ${JSON.stringify(argument)}: jobstash ${command} takes options only`,
       );
     }
@@ -49,7 +61,7 @@ export function parseOptions<T extends Options>(command: string, argv: string[],
       // Node says "Option '-p, --port <value>' argument missing" (or "... is ambiguous", over
       // three lines, for a value that starts with "-"): one line of ours instead.
       const option = /--[\w-]+/.exec(message)?.[0] ?? "the option";
-      throw new CliError(
+      throw new InputError(
         /does not take/.test(message)
           ? `option ${option} takes no value`
           : `option ${option} needs a value: ${option} <value>, or ${option}=<value> if it starts with "-"`,
@@ -57,6 +69,13 @@ export function parseOptions<T extends Options>(command: string, argv: string[],
     }
     throw error;
   }
+  if (positionals && parsed.positionals.length > positionals.max) {
+    const extra = parsed.positionals[positionals.max]!;
+    throw new InputError(
+      `unexpected argument ${JSON.stringify(extra)}: jobstash ${command} takes ${positionals.usage} (quote a JSON argument as one: '{"a": 1}')`,
+    );
+  }
+  return { values: parsed.values, positionals: parsed.positionals };
 }
 
 /** The known name nearest to `input` by Levenshtein distance, if it is near enough to be a typo. */

@@ -6,8 +6,10 @@ import {
   type SyncResult,
   syncJobstash,
 } from "jobstash/sync";
+import { InputError } from "./errors.js";
 import { loadConfig } from "./load-config.js";
-import { CliError, parseOptions } from "./shared.js";
+import { progress } from "./output.js";
+import { parseOptions } from "./shared.js";
 
 const HELP = `Usage: jobstash sync [options]
 
@@ -57,16 +59,15 @@ export async function run(argv: string[]): Promise<number | undefined> {
   }
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
-    throw new CliError(
+    throw new InputError(
       `--concurrency must be a whole number > 0 (got ${JSON.stringify(values.concurrency)})`,
     );
   }
-  if (values.force && !values.prune) throw new CliError("--force only applies with --prune");
+  if (values.force && !values.prune) throw new InputError("--force only applies with --prune");
 
   const jobstash = await loadConfig(values.config);
   const planOnly = Boolean(values["dry-run"] || values.check);
-  const tty = Boolean(process.stderr.isTTY);
-  let reported = 0;
+  let bar: ReturnType<typeof progress> | undefined;
   let result: SyncResult;
   try {
     result = await syncJobstash(jobstash, {
@@ -82,16 +83,14 @@ export async function run(argv: string[]): Promise<number | undefined> {
       },
       // Long runs only: a live line on a terminal, a line per quarter in CI logs.
       onProgress: ({ done, total }) => {
-        if (values.json || total < 20) return;
-        if (tty) {
-          process.stderr.write(`\r  applying ${done}/${total}${done === total ? "\n" : ""}`);
-        } else if (total >= 100 && Math.floor((done * 4) / total) > reported) {
-          reported = Math.floor((done * 4) / total);
-          process.stderr.write(`  applying ${done}/${total}\n`);
-        }
+        bar ??= progress("applying", total, { quiet: values.json });
+        bar.update(done);
+        if (done === total) bar.end();
       },
     });
   } catch (error) {
+    // A failed apply did part of the work: its report is this command's output. The error
+    // itself goes on to the CLI's one catch, which prints it and picks the exit code.
     if (error instanceof SyncApplyError) {
       if (values.json) console.log(JSON.stringify({ report: error.report }, null, 2));
       else console.error(formatReport(error.report));

@@ -4,8 +4,8 @@ import { cronProblem, cronStepProblem, isTimeZone } from "./cron.js";
 import type { AnyJob, FlowControl, Job, JobDefinition, JobOutput, JobSchedule, Schema } from "./types.js";
 
 /** Ids travel in URLs, QStash labels and schedule ids, so they keep to characters all three accept. */
-export const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-export const QUEUE = /^[A-Za-z0-9._-]+$/;
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const QUEUE = /^[A-Za-z0-9._-]+$/;
 /** What ID and QUEUE accept, for messages. */
 export const NAME_RULE = "must be letters, digits, '.', '_' or '-'";
 const SCHEMA_RULE = "must be a schema (zod, valibot or any Standard Schema)";

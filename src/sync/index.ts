@@ -1,11 +1,10 @@
-export {
-  type ApplyOptions,
-  type ApplyReport,
-  applySync,
-  type SkippedChange,
-  SyncApplyError,
-  withRetry,
-} from "./apply.js";
+/**
+ * `jobstash/sync`: what a deploy script needs. `syncJobstash` does the whole run; the step
+ * functions (desired -> remote -> plan -> apply) let a script look at or change what is
+ * between them; `formatPlan` and `planToJson` print a plan as `jobstash sync` does. The
+ * planner's parts (ownership, specs, retrying, DST) are internal modules of this folder.
+ */
+export { type ApplyOptions, applySync } from "./apply.js";
 export {
   type DesiredFlowControl,
   type DesiredQueue,
@@ -13,33 +12,9 @@ export {
   type DesiredState,
   type DesiredStateOptions,
   desiredState,
-  ownerLabel,
-  ownershipId,
-  perDeploymentHost,
-  type ScheduleSpec,
-  SyncValidationError,
 } from "./desired.js";
-export { dstWarnings, type FormatOptions, formatPlan, nextRuns, planToJson } from "./format.js";
-export {
-  type FieldDiff,
-  type FlowControlChange,
-  type ForeignResources,
-  hasDrift,
-  type Ownership,
-  planSync,
-  type QueueChange,
-  type ScheduleChange,
-  type SyncAction,
-  type SyncChange,
-  type SyncPlan,
-} from "./plan.js";
-export {
-  type LoadRemoteOptions,
-  loadRemote,
-  type RemoteFlowControl,
-  type RemoteQueue,
-  type RemoteSchedule,
-  type RemoteState,
-  type SyncClient,
-} from "./remote.js";
-export { type SyncOptions, SyncReadError, type SyncResult, syncJobstash } from "./run.js";
+export { type ApplyReport, SyncApplyError, SyncReadError, SyncValidationError } from "./errors.js";
+export { type FormatOptions, formatPlan, planToJson } from "./format.js";
+export { hasDrift, planSync, type SyncChange, type SyncPlan } from "./plan.js";
+export { type LoadRemoteOptions, loadRemote, type RemoteState, type SyncClient } from "./remote.js";
+export { type SyncOptions, type SyncResult, syncJobstash } from "./run.js";

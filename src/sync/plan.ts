@@ -1,29 +1,32 @@
 import type { FlowControlLimits } from "../job/resources.js";
+import type { DesiredFlowControl, DesiredQueue, DesiredSchedule, DesiredState } from "./desired.js";
 import {
-  type DesiredFlowControl,
-  type DesiredQueue,
-  type DesiredState,
-  FINGERPRINT_HEADER,
-  ownerLabel,
+  type Claims,
+  claimedByOther,
+  mayDelete,
+  type NamedKind,
+  type Ownership,
+  ownedAfterPlan,
   ownershipId,
-  type ScheduleSpec,
-  schedulePrefix,
-  stable,
-} from "./desired.js";
-import type { RemoteFlowControl, RemoteQueue, RemoteSchedule, RemoteState } from "./remote.js";
+  ownershipSpec,
+  ownsAnything,
+  ownsSchedule,
+  readClaims,
+} from "./ownership.js";
+import type { RemoteFlowControl, RemoteQueue, RemoteState } from "./remote.js";
+import { diffFields, diffSchedule, type FieldDiff, type ScheduleSpec } from "./spec.js";
+
+/**
+ * The pure middle of a sync: what to create, update, delete or leave, given what the code
+ * wants and what QStash holds. Who owns what is asked of ownership.ts; nothing here reads
+ * the network or the clock.
+ */
 
 /**
  * What happens to one resource. `waiting`: a declared flow-control key QStash does not know
  * yet; it is pinned by the first sync after a message has used it (not drift, no write).
  */
 export type SyncAction = "create" | "update" | "delete" | "unchanged" | "waiting";
-
-/** One field that differs between QStash and the code. */
-export interface FieldDiff {
-  field: string;
-  from: unknown;
-  to: unknown;
-}
 
 /** A schedule's fate. `spec` is what the code wants, `remote` what QStash holds. */
 export interface ScheduleChange {
@@ -60,12 +63,6 @@ export interface FlowControlChange {
 /** Any change. */
 export type SyncChange = ScheduleChange | QueueChange | FlowControlChange;
 
-/** Names this app and environment created; kept in QStash so prune knows what it may delete. */
-export interface Ownership {
-  queues: readonly string[];
-  flowControls: readonly string[];
-}
-
 /** What QStash has that this app and env do not own: reported, never changed. */
 export interface ForeignResources {
   schedules: readonly string[];
@@ -97,85 +94,13 @@ export interface SyncPlan {
   };
 }
 
-/** The ownership record: a never-firing (paused) yearly schedule whose body lists the names. */
-export function ownershipSpec(
-  desired: { app: string; env: string; baseUrl: string },
-  owned: Ownership,
-): ScheduleSpec {
-  return {
-    destination: `${desired.baseUrl}/_jobstash`,
-    cron: "0 0 1 1 *",
-    tz: "UTC",
-    method: "POST",
-    body: JSON.stringify({ jobstash: 1, queues: owned.queues, flowControls: owned.flowControls }),
-    headers: { "content-type": "application/json" },
-    retries: 0,
-    retryDelay: undefined,
-    timeout: undefined,
-    delay: undefined,
-    callback: undefined,
-    failureCallback: undefined,
-    queue: undefined,
-    flowControl: undefined,
-    labels: [ownerLabel(desired.app, desired.env)],
-    paused: true,
-  };
-}
-
-/** Parse an ownership record's body; anything unreadable owns nothing. */
-export function parseOwnership(body: string | undefined): Ownership {
-  try {
-    const parsed = JSON.parse(body ?? "") as { queues?: unknown; flowControls?: unknown };
-    const names = (value: unknown) =>
-      Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
-    return { queues: names(parsed.queues), flowControls: names(parsed.flowControls) };
-  } catch {
-    return { queues: [], flowControls: [] };
-  }
-}
-
-const SCHEDULE_FIELDS: readonly (keyof ScheduleSpec)[] = [
-  "destination",
-  "cron",
-  "tz",
-  "method",
-  "body",
-  "headers",
-  "retries",
-  "retryDelay",
-  "timeout",
-  "delay",
-  "callback",
-  "failureCallback",
-  "queue",
-  "flowControl",
-  "labels",
-  "paused",
-];
-
-/**
- * Field-by-field differences between QStash's schedule and the code's (empty when they
- * match). Fields the server does not report are judged by the fingerprint header instead.
- */
-export function diffSchedule(
-  from: ScheduleSpec,
-  to: ScheduleSpec,
-  unreported: readonly (keyof ScheduleSpec)[] = [],
-): FieldDiff[] {
-  const strip = (spec: ScheduleSpec) => {
-    const { [FINGERPRINT_HEADER]: _, ...headers } = spec.headers;
-    return { ...spec, headers };
-  };
-  const fields = SCHEDULE_FIELDS.filter((f) => !unreported.includes(f));
-  const diff = diffFields(fields, strip(from), strip(to));
-  if (
-    diff.length === 0 &&
-    unreported.length > 0 &&
-    from.headers[FINGERPRINT_HEADER] !== to.headers[FINGERPRINT_HEADER]
-  ) {
-    for (const field of unreported) diff.push({ field, from: "(not reported by QStash)", to: to[field] });
-  }
-  return diff;
+/** A queue's or key's fate before it is labelled with its kind. */
+interface NamedChange<D, R> {
+  action: SyncAction;
+  name: string;
+  desired?: D;
+  remote?: R;
+  diff: FieldDiff[];
 }
 
 /**
@@ -184,35 +109,30 @@ export function diffSchedule(
  * conflict and left alone; an undeclared name is deleted only when owned, else foreign.
  */
 function planNamed<D extends { declaredBy: string | readonly string[] }, R>(opts: {
+  kind: NamedKind;
   noun: string;
   desired: readonly D[];
   remote: readonly R[];
   nameOf: (resource: D | R) => string;
   fields: readonly string[];
-  ours: readonly string[];
   /** Names the server knows; a declared name it does not know waits instead of being created. */
   known?: ReadonlySet<string>;
-  claimedBy: ReadonlyMap<string, string>;
+  claims: Claims;
   conflicts: string[];
   foreign: string[];
-}): {
-  changes: { action: SyncAction; name: string; desired?: D; remote?: R; diff: FieldDiff[] }[];
-  wanted: Set<string>;
-} {
+}): NamedChange<D, R>[] {
   const remoteByName = new Map(opts.remote.map((resource) => [opts.nameOf(resource), resource]));
   const declared = new Set(opts.desired.map(opts.nameOf));
-  const changes: ReturnType<typeof planNamed<D, R>>["changes"] = [];
-  const wanted = new Set<string>();
+  const changes: NamedChange<D, R>[] = [];
   for (const want of opts.desired) {
     const name = opts.nameOf(want);
-    const other = opts.claimedBy.get(name);
-    if (other && !opts.ours.includes(name)) {
+    const other = claimedByOther(opts.claims, opts.kind, name);
+    if (other) {
       opts.conflicts.push(
         `${opts.noun} "${name}" (${[want.declaredBy].flat().join(", ")}) is owned by ${other}; left unchanged`,
       );
       continue;
     }
-    wanted.add(name);
     const current = remoteByName.get(name);
     const diff = current
       ? diffFields(opts.fields as (keyof D & keyof R)[], current as D & R, want as D & R)
@@ -226,130 +146,37 @@ function planNamed<D extends { declaredBy: string | readonly string[] }, R>(opts
       diff,
     });
   }
-  const owned = new Set(opts.ours);
   for (const current of opts.remote) {
     const name = opts.nameOf(current);
-    if (wanted.has(name) || declared.has(name)) continue;
-    if (owned.has(name)) changes.push({ action: "delete", name, remote: current, diff: [] });
+    if (declared.has(name)) continue;
+    if (mayDelete(opts.claims, opts.kind, name))
+      changes.push({ action: "delete", name, remote: current, diff: [] });
     else opts.foreign.push(name);
   }
-  return { changes, wanted };
-}
-
-function diffFields<T extends object>(fields: readonly (keyof T)[], from: T, to: T): FieldDiff[] {
-  const out: FieldDiff[] = [];
-  for (const field of fields) {
-    let a: unknown = from[field];
-    let b: unknown = to[field];
-    // Labels are a set in QStash's filters; their order carries nothing.
-    if (field === "labels") {
-      a = [...(a as string[])].sort();
-      b = [...(b as string[])].sort();
-    }
-    if (stable(a) !== stable(b)) out.push({ field: String(field), from: from[field], to: to[field] });
-  }
-  return out;
+  return changes;
 }
 
 const LIMIT_FIELDS: readonly (keyof FlowControlLimits)[] = ["parallelism", "rate", "period"];
 
-/**
- * Compare the code with QStash and say what to create, update, delete or leave. Pure: no
- * I/O, no clock. Deletes are listed whether or not the apply will prune, so a dry run shows
- * the orphans; only resources this app and env own are ever planned for deletion.
- *
- * @example
- * const plan = planSync(await desiredState(jobs, { env: "production" }), await loadRemote(client));
- * if (plan.summary.create + plan.summary.update + plan.summary.delete > 0) process.exitCode = 1;
- */
-export function planSync(desired: DesiredState, remote: RemoteState): SyncPlan {
+/** The schedules' fates: the code's (and the ownership record, while it owns anything) against QStash's. */
+function planSchedules(
+  desired: DesiredState,
+  remote: RemoteState,
+  owned: Ownership,
+  foreign: string[],
+): ScheduleChange[] {
   const { app, env } = desired;
-  const label = ownerLabel(app, env);
-  const prefix = schedulePrefix(app, env);
   const recordId = ownershipId(app, env);
-
-  // Every app's ownership record, so a name another app or env created is never taken over.
-  let ours: Ownership = { queues: [], flowControls: [] };
-  const claimedBy = { queues: new Map<string, string>(), flowControls: new Map<string, string>() };
-  for (const schedule of remote.schedules) {
-    if (!schedule.id.endsWith("._jobstash")) continue;
-    const owner = schedule.spec.labels.find((l) => l.startsWith("jobstash."));
-    if (!owner) continue;
-    const owned = parseOwnership(schedule.spec.body);
-    if (schedule.id === recordId && owner === label) {
-      ours = owned;
-      continue;
-    }
-    const who = owner.slice("jobstash.".length);
-    for (const name of owned.queues) claimedBy.queues.set(name, who);
-    for (const key of owned.flowControls) claimedBy.flowControls.set(key, who);
-  }
-
-  const conflicts: string[] = [];
-  const foreign = { schedules: [] as string[], queues: [] as string[], flowControls: [] as string[] };
-
-  const planned = {
-    queues: planNamed({
-      noun: "queue",
-      desired: desired.queues,
-      remote: remote.queues,
-      nameOf: (queue) => queue.name,
-      fields: ["parallelism", "paused"],
-      ours: ours.queues,
-      claimedBy: claimedBy.queues,
-      conflicts,
-      foreign: foreign.queues,
-    }),
-    flowControls: planNamed({
-      noun: "flow-control key",
-      desired: desired.flowControls,
-      remote: remote.flowControls,
-      nameOf: (fc) => fc.key,
-      fields: LIMIT_FIELDS,
-      ours: ours.flowControls,
-      known: remote.knownFlowControlKeys && new Set(remote.knownFlowControlKeys),
-      claimedBy: claimedBy.flowControls,
-      conflicts,
-      foreign: foreign.flowControls,
-    }),
-  };
-  const queues: QueueChange[] = planned.queues.changes.map(({ name, ...change }) => ({
-    kind: "queue",
-    name,
-    ...change,
-  }));
-  const flowControls: FlowControlChange[] = planned.flowControls.changes.map(({ name, ...change }) => ({
-    kind: "flowControl",
-    key: name,
-    ...change,
-  }));
-  const wantedQueues = planned.queues.wanted;
-  const wantedKeys = planned.flowControls.wanted;
-
-  // The record lists what stays owned after this plan: what the code wants, plus owned
-  // names whose delete is planned (dropped by apply once the delete succeeds).
-  const owned: Ownership = {
-    queues: [
-      ...new Set([...wantedQueues, ...queues.filter((q) => q.action === "delete").map((q) => q.name)]),
-    ].sort(),
-    flowControls: [
-      ...new Set([...wantedKeys, ...flowControls.filter((f) => f.action === "delete").map((f) => f.key)]),
-    ].sort(),
-  };
-  const wantedSchedules = new Map(desired.schedules.map((s) => [s.id, s]));
-  const remoteSchedules = new Map<string, RemoteSchedule>(remote.schedules.map((s) => [s.id, s]));
+  const wanted = new Map<string, DesiredSchedule>(desired.schedules.map((s) => [s.id, s]));
   // With nothing left to own, the record is an owned schedule the code no longer wants:
   // deleted under --prune like any other.
-  if (owned.queues.length + owned.flowControls.length > 0) {
-    wantedSchedules.set(recordId, { id: recordId, spec: ownershipSpec(desired, owned) });
-  }
-
-  // Schedules.
-  const schedules: ScheduleChange[] = [];
-  for (const want of wantedSchedules.values()) {
-    const current = remoteSchedules.get(want.id);
+  if (ownsAnything(owned)) wanted.set(recordId, { id: recordId, spec: ownershipSpec(desired, owned) });
+  const remoteById = new Map(remote.schedules.map((s) => [s.id, s]));
+  const changes: ScheduleChange[] = [];
+  for (const want of wanted.values()) {
+    const current = remoteById.get(want.id);
     const diff = current ? diffSchedule(current.spec, want.spec, current.unreported) : [];
-    schedules.push({
+    changes.push({
       kind: "schedule",
       action: !current ? "create" : diff.length ? "update" : "unchanged",
       id: want.id,
@@ -360,13 +187,60 @@ export function planSync(desired: DesiredState, remote: RemoteState): SyncPlan {
     });
   }
   for (const current of remote.schedules) {
-    if (wantedSchedules.has(current.id)) continue;
-    if (current.id.startsWith(prefix) && current.spec.labels.includes(label)) {
-      schedules.push({ kind: "schedule", action: "delete", id: current.id, remote: current.spec, diff: [] });
+    if (wanted.has(current.id)) continue;
+    if (ownsSchedule(app, env, { id: current.id, labels: current.spec.labels })) {
+      changes.push({ kind: "schedule", action: "delete", id: current.id, remote: current.spec, diff: [] });
     } else {
-      foreign.schedules.push(current.id);
+      foreign.push(current.id);
     }
   }
+  return changes;
+}
+
+/**
+ * Compare the code with QStash and say what to create, update, delete or leave. Pure: no
+ * I/O, no clock. Deletes are listed whether or not the apply will prune, so a dry run shows
+ * the orphans; only resources this app and env own are ever planned for deletion.
+ *
+ * @example
+ * const plan = planSync(await desiredState(jobs, { env: "production" }), await loadRemote(client));
+ * if (hasDrift(plan)) process.exitCode = 1;
+ */
+export function planSync(desired: DesiredState, remote: RemoteState): SyncPlan {
+  const { app, env } = desired;
+  const claims = readClaims(app, env, remote.schedules);
+  const conflicts: string[] = [];
+  const foreign = { schedules: [] as string[], queues: [] as string[], flowControls: [] as string[] };
+
+  const queues: QueueChange[] = planNamed({
+    kind: "queues",
+    noun: "queue",
+    desired: desired.queues,
+    remote: remote.queues,
+    nameOf: (queue) => queue.name,
+    fields: ["parallelism", "paused"],
+    claims,
+    conflicts,
+    foreign: foreign.queues,
+  }).map(({ name, ...change }) => ({ kind: "queue", name, ...change }));
+  const flowControls: FlowControlChange[] = planNamed({
+    kind: "flowControls",
+    noun: "flow-control key",
+    desired: desired.flowControls,
+    remote: remote.flowControls,
+    nameOf: (fc) => fc.key,
+    fields: LIMIT_FIELDS,
+    known: remote.knownFlowControlKeys && new Set(remote.knownFlowControlKeys),
+    claims,
+    conflicts,
+    foreign: foreign.flowControls,
+  }).map(({ name, ...change }) => ({ kind: "flowControl", key: name, ...change }));
+
+  const owned = ownedAfterPlan({
+    queues: queues.map((q) => q.name),
+    flowControls: flowControls.map((f) => f.key),
+  });
+  const schedules = planSchedules(desired, remote, owned, foreign.schedules);
 
   const all: SyncChange[] = [...schedules, ...queues, ...flowControls];
   const count = (action: SyncAction) => all.filter((c) => c.action === action).length;
@@ -379,7 +253,7 @@ export function planSync(desired: DesiredState, remote: RemoteState): SyncPlan {
     flowControls: flowControls.sort(byAction((f) => f.key)),
     foreign,
     conflicts,
-    ownership: { id: recordId, owned },
+    ownership: { id: ownershipId(app, env), owned },
     summary: {
       create: count("create"),
       update: count("update"),

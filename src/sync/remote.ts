@@ -1,6 +1,7 @@
 import type { Client } from "@upstash/qstash";
-import { lowerCaseHeaders, normalizeFlowControl, type ScheduleSpec } from "./desired.js";
-import { parseOwnership } from "./plan.js";
+import { isOwnershipRecord, parseOwnership } from "./ownership.js";
+import { statusOf } from "./retry.js";
+import { lowerCaseHeaders, normalizeFlowControl, type ScheduleSpec, splitCronZone } from "./spec.js";
 
 /** A schedule as QStash holds it. */
 export interface RemoteSchedule {
@@ -91,8 +92,7 @@ interface RawFlowControl {
 }
 
 /** Turn QStash's schedule object into the shape the planner compares. */
-export function remoteSchedule(raw: RawSchedule): RemoteSchedule {
-  const match = /^(?:CRON_TZ|TZ)=(\S+)\s+(.*)$/.exec(raw.cron.trim());
+function remoteSchedule(raw: RawSchedule): RemoteSchedule {
   const body =
     raw.body ?? (raw.bodyBase64 ? Buffer.from(raw.bodyBase64, "base64").toString("utf8") : undefined);
   return {
@@ -100,8 +100,7 @@ export function remoteSchedule(raw: RawSchedule): RemoteSchedule {
     ...(!("timeout" in raw) && { unreported: ["timeout"] as const }),
     spec: {
       destination: raw.destination,
-      cron: (match ? match[2]! : raw.cron).trim().replace(/\s+/g, " "),
-      tz: match ? match[1]! : "UTC",
+      ...splitCronZone(raw.cron),
       method: raw.method ?? "POST",
       body: body === "" ? undefined : body,
       headers: lowerCaseHeaders(raw.header ?? {}),
@@ -134,10 +133,6 @@ function remoteFlowControl(raw: RawFlowControl): RemoteFlowControl {
   };
 }
 
-function status(error: unknown): number | undefined {
-  return (error as { status?: number })?.status;
-}
-
 /**
  * Read what QStash holds: one list call per resource kind. Flow-control keys come from
  * `GET /v2/flowControl` (not wrapped by the SDK yet, so it goes through the client's own
@@ -153,7 +148,7 @@ export async function loadRemote(client: SyncClient, options: LoadRemoteOptions 
   // ownership record lists, so a key removed from the code can still be found and unpinned.
   const recorded = async () =>
     (await listed)
-      .filter((s) => s.scheduleId.endsWith("._jobstash"))
+      .filter((s) => isOwnershipRecord(s.scheduleId))
       .flatMap((s) => parseOwnership(remoteSchedule(s).spec.body).flowControls);
   const [schedules, queues, flowControls] = await Promise.all([
     listed,
@@ -185,14 +180,14 @@ async function listFlowControls(
     );
     if (Array.isArray(list)) return list;
   } catch (error) {
-    if (status(error) !== 404 && status(error) !== 405) throw error;
+    if (statusOf(error) !== 404 && statusOf(error) !== 405) throw error;
   }
   const found = await Promise.all(
     [...new Set([...keys, ...(await recorded())])].map(async (key) => {
       try {
         return (await read(() => client.flowControl.get(key))) as RawFlowControl;
       } catch (error) {
-        if (status(error) === 404) return undefined;
+        if (statusOf(error) === 404) return undefined;
         throw error;
       }
     }),

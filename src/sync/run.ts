@@ -1,19 +1,12 @@
 import { Client } from "@upstash/qstash";
 import type { EnvSource } from "../config.js";
 import { type AnyJobstash, internals } from "../jobstash.js";
-import { type ApplyReport, applySync, withRetry } from "./apply.js";
-import { type DesiredState, desiredState, SyncValidationError } from "./desired.js";
+import { applySync } from "./apply.js";
+import { type DesiredState, desiredState } from "./desired.js";
+import { type ApplyReport, SyncReadError, SyncValidationError } from "./errors.js";
 import { hasDrift, planSync, type SyncPlan } from "./plan.js";
-import { loadRemote, type SyncClient } from "./remote.js";
-
-/** QStash could not be read (after retries); nothing was written. */
-export class SyncReadError extends Error {
-  readonly exitCode = 1;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "SyncReadError";
-  }
-}
+import { loadRemote, type RemoteState, type SyncClient } from "./remote.js";
+import { withRetry } from "./retry.js";
 
 /** Options of {@link syncJobstash}. */
 export interface SyncOptions {
@@ -61,46 +54,70 @@ export interface SyncResult {
  * const { plan, report } = await syncJobstash(jobs, { env: "production", prune: true });
  */
 export async function syncJobstash(jobstash: AnyJobstash, options: SyncOptions = {}): Promise<SyncResult> {
-  const bindings = options.bindings ?? process.env;
-  let client = options.client;
-  const problems: string[] = [];
-  let qstashUrl: string | undefined;
-  if (!client) {
-    try {
-      const { url, token } = internals(jobstash).config(bindings).qstash();
-      qstashUrl = url;
-      client = new Client({ baseUrl: url, token, retry: false });
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-  }
-  let desired: DesiredState;
-  try {
-    desired = await desiredState(jobstash, options);
-  } catch (error) {
-    if (error instanceof SyncValidationError) throw new SyncValidationError([...problems, ...error.problems]);
-    throw error;
-  }
-  if (problems.length || !client) throw new SyncValidationError(problems);
-
-  let remote: Awaited<ReturnType<typeof loadRemote>>;
-  try {
-    remote = await loadRemote(client, {
-      flowControlKeys: desired.flowControls.map((fc) => fc.key),
-      read: (call) => withRetry(call, options),
-    });
-  } catch (error) {
-    throw new SyncReadError(
-      `could not read QStash${qstashUrl ? ` at ${qstashUrl}` : ""}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
+  const qstash = connect(jobstash, options);
+  const { desired, client } = await validate(jobstash, options, qstash);
+  const remote = await readRemote(client, qstash.url, desired, options);
   const plan = planSync(desired, remote);
   const drift = hasDrift(plan);
   options.onPlan?.(plan);
   if (options.dryRun) return { desired, plan, drift };
   const report = await applySync(plan, { ...options, client });
   return { desired, plan, drift, report };
+}
+
+/** The QStash to sync with; a missing token or URL is a problem to report with the rest. */
+interface Connection {
+  client?: SyncClient;
+  /** Where it is, when sync made the client itself. */
+  url?: string;
+  problems: string[];
+}
+
+function connect(jobstash: AnyJobstash, options: SyncOptions): Connection {
+  if (options.client) return { client: options.client, problems: [] };
+  try {
+    const { url, token } = internals(jobstash)
+      .config(options.bindings ?? process.env)
+      .qstash();
+    return { client: new Client({ baseUrl: url, token, retry: false }), url, problems: [] };
+  } catch (error) {
+    return { problems: [(error as Error).message] };
+  }
+}
+
+/** The desired state and the client, or one {@link SyncValidationError} listing the connection's problems and the code's. */
+async function validate(
+  jobstash: AnyJobstash,
+  options: SyncOptions,
+  qstash: Connection,
+): Promise<{ desired: DesiredState; client: SyncClient }> {
+  let desired: DesiredState;
+  try {
+    desired = await desiredState(jobstash, options);
+  } catch (error) {
+    if (error instanceof SyncValidationError) {
+      throw new SyncValidationError([...qstash.problems, ...error.problems]);
+    }
+    throw error;
+  }
+  if (qstash.problems.length || !qstash.client) throw new SyncValidationError(qstash.problems);
+  return { desired, client: qstash.client };
+}
+
+/** What QStash holds, each read retried; a failure is a {@link SyncReadError} (nothing was written). */
+async function readRemote(
+  client: SyncClient,
+  url: string | undefined,
+  desired: DesiredState,
+  options: SyncOptions,
+): Promise<RemoteState> {
+  try {
+    return await loadRemote(client, {
+      flowControlKeys: desired.flowControls.map((fc) => fc.key),
+      read: (call) => withRetry(call, options),
+    });
+  } catch (error) {
+    const where = url ? ` at ${url}` : "";
+    throw new SyncReadError(`could not read QStash${where}: ${(error as Error).message}`, { cause: error });
+  }
 }

@@ -2,10 +2,10 @@ import type { AnyJobstash, EnvSource } from "jobstash";
 import { type DesiredFlowControl, type DesiredSchedule, desiredState } from "jobstash/sync";
 import type { Engine } from "../dev-server/engine/engine.js";
 import type { Message, UserState } from "../dev-server/engine/model.js";
-import { messageHeaders } from "../publish.js";
+import { messageHeaders } from "../qstash.js";
 
 /** The environment name the harness syncs as: part of every schedule id (`<app>.test.<job>.<id>`). */
-export const TEST_ENV = "test";
+const TEST_ENV = "test";
 
 /**
  * Creates what `jobstash sync` would: every job's schedules (ids, crons in their zones and

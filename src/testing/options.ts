@@ -4,7 +4,7 @@ import { parseDuration } from "../util/duration.js";
 import { TestHarnessError } from "./errors.js";
 
 /** Where deliveries go when neither the registry nor the environment names a base URL. */
-export const DEFAULT_BASE_URL = "http://jobstash.test/api/jobs";
+const DEFAULT_BASE_URL = "http://jobstash.test/api/jobs";
 
 /** @default for `attemptTimeout`: well under the 5 s a test runner allows a test by default. */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 2_000;

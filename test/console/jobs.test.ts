@@ -1,5 +1,5 @@
-import { nextRuns } from "jobstash/sync";
 import { describe, expect, it } from "vitest";
+import { nextRuns } from "../../src/sync/dst.js";
 import { consoleAppPerFile, eventually, openPage, pageErrors, poll } from "./harness.js";
 
 const $ = consoleAppPerFile();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { canonicalHeaderName, parseFlowControlValue } from "../../src/dev-server/engine/config.js";
 import { compileRetryDelay } from "../../src/dev-server/engine/expression.js";
 import { type Timed, TimerHeap } from "../../src/dev-server/engine/heap.js";
+import { canonicalHeaderName, parseFlowControlValue } from "../../src/dev-server/engine/message-config.js";
 import { defaultBackoffMs, retryAfterMs } from "../../src/dev-server/engine/retry.js";
 
 describe("retry-delay expressions", () => {

@@ -2,29 +2,36 @@ import { createJobstash, defineJob, defineQueue } from "jobstash";
 import {
   applySync,
   desiredState,
-  ownershipId,
   planSync,
   type RemoteState,
+  SyncApplyError,
   type SyncClient,
 } from "jobstash/sync";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { ownershipId } from "../../src/sync/ownership.js";
 
 /** Records every write in order and how many were in flight at once. */
-function recordingClient() {
+function recordingClient(failing: readonly string[] = []) {
   const calls: string[] = [];
+  const bodies = new Map<string, string | undefined>();
   let inFlight = 0;
   let maxInFlight = 0;
   const write = (name: string) => async () => {
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     await new Promise((resolve) => setTimeout(resolve, 2));
-    calls.push(name);
     inFlight--;
+    // A 400 is not retried: the change fails at once.
+    if (failing.includes(name)) throw Object.assign(new Error(`${name} refused`), { status: 400 });
+    calls.push(name);
   };
   const client = {
     schedules: {
-      create: (req: { scheduleId: string }) => write(`create ${req.scheduleId}`)(),
+      create: (req: { scheduleId: string; body?: string }) => {
+        bodies.set(req.scheduleId, req.body);
+        return write(`create ${req.scheduleId}`)();
+      },
       delete: (id: string) => write(`delete ${id}`)(),
       pause: ({ schedule }: { schedule: string }) => write(`pause ${schedule}`)(),
       resume: ({ schedule }: { schedule: string }) => write(`resume ${schedule}`)(),
@@ -38,7 +45,7 @@ function recordingClient() {
       unpin: (key: string) => write(`unpin ${key}`)(),
     },
   } as unknown as SyncClient;
-  return { client, calls, max: () => maxInFlight };
+  return { client, calls, bodies, max: () => maxInFlight };
 }
 
 const many = defineJob({
@@ -49,7 +56,7 @@ const many = defineJob({
 });
 const bindings = { JOBSTASH_BASE_URL: "https://acme.dev/api/jobs" };
 
-async function planWithOrphans() {
+async function planWithOrphans(orphanQueues: readonly string[] = ["old"]) {
   const jobs = createJobstash({ app: "acme", jobs: [many], queues: [defineQueue({ name: "q" })] });
   const desired = await desiredState(jobs, { env: "production", bindings });
   const fresh = planSync(desired, { schedules: [], queues: [], flowControls: [] });
@@ -62,11 +69,11 @@ async function planWithOrphans() {
         id: ownershipId("acme", "production"),
         spec: {
           ...recordSpec,
-          body: JSON.stringify({ jobstash: 1, queues: ["old", "q"], flowControls: [] }),
+          body: JSON.stringify({ jobstash: 1, queues: [...orphanQueues, "q"], flowControls: [] }),
         },
       },
     ],
-    queues: [{ name: "old", parallelism: 1, paused: false, lag: 0 }],
+    queues: orphanQueues.map((name) => ({ name, parallelism: 1, paused: false, lag: 0 })),
     flowControls: [],
   };
   return planSync(desired, remote);
@@ -110,5 +117,19 @@ describe("applySync", () => {
     expect(plan.ownership.owned.queues).toEqual(["old", "q"]);
     // The record already lists old and q: nothing to rewrite.
     expect(calls.filter((c) => c.includes("_jobstash"))).toEqual([]);
+  });
+
+  it("keeps a queue whose delete failed in the record, so the next run deletes it", async () => {
+    const { client, bodies } = recordingClient(["delete queue stuck"]);
+    const error = await applySync(await planWithOrphans(["old", "stuck"]), { client, prune: true }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SyncApplyError);
+    expect((error as SyncApplyError).report.failed).toEqual([
+      { name: "queue stuck", error: "delete queue stuck refused" },
+    ]);
+    expect((error as SyncApplyError).report.deleted).toContain("queue old");
+    const record = JSON.parse(bodies.get(ownershipId("acme", "production"))!);
+    expect(record.queues).toEqual(["q", "stuck"]);
   });
 });

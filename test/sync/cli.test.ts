@@ -154,6 +154,14 @@ describe("jobstash sync (CLI)", () => {
     const unknown = await sync(["--bogus"]);
     expect(unknown.code).toBe(2);
   });
+
+  it("exits 1 when QStash cannot be read, naming the QStash it tried", async () => {
+    // A refused token is not retried: the read fails at once, before anything is written.
+    const refused = await sync(["--dry-run"], { QSTASH_TOKEN: "not-a-token" });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^jobstash sync: could not read QStash at http:\/\/127\.0\.0\.1:\d+: /m);
+    expect(refused.stdout).toBe("");
+  });
 });
 
 describe("jobstash dev", () => {

@@ -1,9 +1,11 @@
 import { Client } from "@upstash/qstash";
 import { type AnyJob, createJobstash, defineFlowControl, defineJob, defineQueue } from "jobstash";
 import { DEFAULT_DEV_USER } from "jobstash/dev-server";
-import { nextRuns, ownerLabel, SyncApplyError, type SyncOptions, syncJobstash } from "jobstash/sync";
+import { SyncApplyError, type SyncOptions, syncJobstash } from "jobstash/sync";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { nextRuns } from "../../src/sync/dst.js";
+import { ownerLabel } from "../../src/sync/ownership.js";
 import { type SyncStack, startStack } from "./helpers";
 
 let stack: SyncStack;

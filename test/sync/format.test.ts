@@ -1,7 +1,8 @@
 import { createJobstash, defineFlowControl, defineJob, defineQueue } from "jobstash";
-import { desiredState, dstWarnings, formatPlan, nextRuns, planSync, planToJson } from "jobstash/sync";
+import { desiredState, formatPlan, planSync, planToJson } from "jobstash/sync";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { dstWarnings, nextRuns } from "../../src/sync/dst.js";
 
 const now = new Date("2026-11-21T06:00:00Z");
 

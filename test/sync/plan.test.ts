@@ -1,16 +1,9 @@
 import { createJobstash, defineFlowControl, defineJob, defineQueue } from "jobstash";
-import {
-  type DesiredState,
-  desiredState,
-  hasDrift,
-  ownerLabel,
-  ownershipId,
-  planSync,
-  type RemoteState,
-  type ScheduleSpec,
-} from "jobstash/sync";
+import { type DesiredState, desiredState, hasDrift, planSync, type RemoteState } from "jobstash/sync";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { ownerLabel, ownershipId } from "../../src/sync/ownership.js";
+import type { ScheduleSpec } from "../../src/sync/spec.js";
 
 const bindings = { JOBSTASH_BASE_URL: "https://acme.dev/api/jobs" };
 

@@ -1,5 +1,6 @@
-import { loadRemote, type SyncClient, withRetry } from "jobstash/sync";
+import { loadRemote, type SyncClient } from "jobstash/sync";
 import { describe, expect, it } from "vitest";
+import { withRetry } from "../../src/sync/retry.js";
 
 function fakeClient(options: { listFlowControl: boolean }) {
   const calls: string[] = [];

@@ -42,7 +42,7 @@ function duration(text: string | undefined): string | number | undefined {
 }
 
 /** The Trigger form's options as `TriggerOptions`; trigger's own checks judge them after. */
-export function triggerOptions(form: Form): TriggerOptions {
+function triggerOptions(form: Form): TriggerOptions {
   const o: Record<string, unknown> = {};
   const text = (name: string) => form[name]?.trim() || undefined;
   if (text("retries") !== undefined) o.retries = Number(text("retries"));

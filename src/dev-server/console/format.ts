@@ -2,7 +2,7 @@ import type { LogState } from "../engine/model.js";
 import { type Html, html } from "./html.js";
 
 /** `2026-12-01 12:00:01.234` in UTC, as the CLI's log lines read (their time of day is UTC too). */
-export function utc(ms: number): string {
+function utc(ms: number): string {
   const iso = new Date(ms).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }

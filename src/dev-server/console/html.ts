@@ -19,7 +19,7 @@ const ESCAPES: Record<string, string> = {
 };
 
 /** Text made safe for element content and quoted attribute values. */
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
@@ -34,9 +34,4 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   let out = strings[0]!;
   for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]!;
   return new Html(out);
-}
-
-/** Markup that is trusted as it is (never user or message data). */
-export function raw(markup: string): Html {
-  return new Html(markup);
 }

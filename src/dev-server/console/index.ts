@@ -27,7 +27,6 @@ import { schedulesPage } from "./pages/schedules.js";
 import { streamEvents } from "./stream.js";
 
 export type { ConsoleOptions } from "./context.js";
-export { BASE as CONSOLE_PATH } from "./layout.js";
 
 /** A static asset, served under a name that changes with its content (cached for good). */
 function asset(name: string, type: string, body: string) {

@@ -4,8 +4,8 @@ import { failIn, issuePath } from "../../errors.js";
 import { checkDeliveryOptions } from "../../job/define.js";
 import type { AnyJob } from "../../job/types.js";
 import { type AnyJobstash, buildRequest, internals, type TriggerOptions } from "../../jobstash.js";
-import { messageHeaders } from "../../publish.js";
-import type { HeaderMap } from "../engine/config.js";
+import { messageHeaders } from "../../qstash.js";
+import type { HeaderMap } from "../engine/message-config.js";
 
 /** One problem with an input, as the Trigger and Edit-and-retry forms show it. */
 export interface Issue {

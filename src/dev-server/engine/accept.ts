@@ -1,7 +1,13 @@
 import { createHash } from "node:crypto";
-import { checkUrl, type HeaderMap, type MessageConfig, NAME_PATTERN, parseMessageConfig } from "./config.js";
 import type { Core } from "./core.js";
 import { badRequest, DevServerError, notFound } from "./errors.js";
+import {
+  checkUrl,
+  type HeaderMap,
+  type MessageConfig,
+  NAME_PATTERN,
+  parseMessageConfig,
+} from "./message-config.js";
 import { type Endpoint, Message, type UserState } from "./model.js";
 import { randomId } from "./signing.js";
 

@@ -1,11 +1,11 @@
 import type { Accept } from "./accept.js";
 import type { Schedules } from "./admin/schedules.js";
 import type { Clock } from "./clock.js";
-import type { ConfigLimits } from "./config.js";
 import type { DeliveryResult, Sender } from "./delivery.js";
 import type { Dispatch } from "./dispatch.js";
 import type { Dlq } from "./dlq.js";
 import type { EventLog, LifecycleEvent } from "./logs.js";
+import type { ConfigLimits } from "./message-config.js";
 import type { Message } from "./model.js";
 import type { Store } from "./store/store.js";
 import type { Timers } from "./timers.js";

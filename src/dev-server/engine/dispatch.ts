@@ -1,5 +1,5 @@
-import type { FlowControlConfig } from "./config.js";
 import type { Core } from "./core.js";
+import type { FlowControlConfig } from "./message-config.js";
 import { FlowKey, type Message, Queue, type UserState } from "./model.js";
 
 /**

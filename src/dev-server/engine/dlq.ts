@@ -1,8 +1,8 @@
 import { type PublishResult, toStoredBody } from "./accept.js";
-import { type HeaderMap, type MessageConfig, parseMessageConfig } from "./config.js";
 import type { Core } from "./core.js";
 import { badRequest, notFound } from "./errors.js";
 import { dlqMatches, type Filter } from "./filters.js";
+import { type HeaderMap, type MessageConfig, parseMessageConfig } from "./message-config.js";
 import type { AttemptOutcome, DlqEntry, Message, UserState } from "./model.js";
 
 /**

@@ -1,5 +1,5 @@
-import type { HeaderMap, MessageConfig, RawHeaders, StoredHeaders } from "./config.js";
 import { Fifo, type Timed } from "./heap.js";
+import type { HeaderMap, MessageConfig, RawHeaders, StoredHeaders } from "./message-config.js";
 
 /** Lifecycle states, as QStash's logs spell them. */
 export type LogState =

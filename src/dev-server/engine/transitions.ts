@@ -1,7 +1,7 @@
 import { toStoredBody } from "./accept.js";
-import { type MessageConfig, parseMessageConfig, storeRawHeaders } from "./config.js";
 import type { Core } from "./core.js";
 import type { DeliveryResult } from "./delivery.js";
+import { type MessageConfig, parseMessageConfig, storeRawHeaders } from "./message-config.js";
 import type { AttemptOutcome, Message } from "./model.js";
 import { nextRetryDelay } from "./retry.js";
 
@@ -15,7 +15,7 @@ export type Verdict =
  * QStash's rules: a 2xx is delivered; a 489 with `Upstash-NonRetryable-Error: true`, or any
  * failure once the retries are used up, fails for good; anything else is retried.
  */
-export function verdict(msg: Message, result: DeliveryResult): Verdict {
+function verdict(msg: Message, result: DeliveryResult): Verdict {
   if (result.ok && result.status >= 200 && result.status < 300) return { kind: "delivered" };
   const error = result.ok ? `${result.status} ${httpStatusText(result.status)}` : result.error;
   const nonRetryable =

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type MessageConfig, type StoredHeaders, storeRawHeaders } from "./config.js";
+import { type MessageConfig, type StoredHeaders, storeRawHeaders } from "./message-config.js";
 import {
   bodyBytes,
   type DlqEntry,

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { DevServerError } from "../engine/errors.js";
+import { registerResourceRoutes } from "./admin.js";
 import type { RouteDeps } from "./context.js";
 import { registerMessageRoutes } from "./messages.js";
 import { registerPublishRoutes } from "./publish.js";
-import { registerResourceRoutes } from "./resources.js";
 
 /** The HTTP face of the engine: every route only translates between HTTP and engine calls. */
 export function createApp(deps: RouteDeps): Hono {

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
-import type { HeaderMap } from "../engine/config.js";
 import type { Engine } from "../engine/engine.js";
 import { badRequest, DevServerError } from "../engine/errors.js";
 import type { Filter } from "../engine/filters.js";
+import type { HeaderMap } from "../engine/message-config.js";
 import type { UserState } from "../engine/model.js";
 
 /** What every route needs: the engine and the request limits. */
@@ -14,7 +14,7 @@ export interface RouteDeps {
 }
 
 /** The raw request target (path + query) exactly as sent: never normalised, so `https://` keeps its `//`. */
-export function rawTarget(c: Context): string {
+function rawTarget(c: Context): string {
   const url = c.req.url;
   const start = url.indexOf("/", url.indexOf("://") + 3);
   return start < 0 ? "/" : url.slice(start);
@@ -29,7 +29,7 @@ function decode(s: string): string {
 }
 
 /** Splits a raw query into (decoded key, decoded value, raw pair) triples. */
-export function queryPairs(rawQuery: string): { key: string; value: string; raw: string }[] {
+function queryPairs(rawQuery: string): { key: string; value: string; raw: string }[] {
   if (!rawQuery) return [];
   return rawQuery
     .split("&")

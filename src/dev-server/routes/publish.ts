@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import type { PublishResult } from "../engine/accept.js";
-import type { HeaderMap } from "../engine/config.js";
 import { badRequest } from "../engine/errors.js";
+import type { HeaderMap } from "../engine/message-config.js";
 import { bodyOf, callerIp, destinationOf, headerMap, jsonBody, type RouteDeps, userOf } from "./context.js";
 
 function withQueryConfig(headers: HeaderMap, config: HeaderMap): HeaderMap {

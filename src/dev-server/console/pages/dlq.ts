@@ -24,7 +24,7 @@ export const DLQ_FIELDS = ["job", "label", "queue", "status", "from", "to"] as c
 const PAGE = 50;
 
 /** Why it failed: the receiver's error message, else the transport error, else the status. */
-export function failureReason(e: DlqEntry): string {
+function failureReason(e: DlqEntry): string {
   return responseReason(e.outcome.body) ?? e.outcome.error ?? `answered ${e.outcome.status ?? "nothing"}`;
 }
 

@@ -1,5 +1,5 @@
 import type { AnyJob } from "../../../job/types.js";
-import { formatInZone, nextRuns } from "../../../sync/format.js";
+import { formatInZone, nextRuns } from "../../../sync/dst.js";
 import type { View } from "../context.js";
 import { badge } from "../format.js";
 import { type Html, html } from "../html.js";

@@ -15,7 +15,7 @@ import { type Html, html } from "../html.js";
 import { BASE } from "../layout.js";
 
 /** Rows per page: enough to scan, few enough to paint at once with 100,000 messages. */
-export const PAGE_SIZE = 50;
+const PAGE_SIZE = 50;
 
 const FIELDS = ["job", "url", "state", "label", "queue", "from", "to", "id"] as const;
 

@@ -1,6 +1,6 @@
-import { checkUrl, NAME_PATTERN } from "../config.js";
 import type { Core } from "../core.js";
 import { badRequest, notFound } from "../errors.js";
+import { checkUrl, NAME_PATTERN } from "../message-config.js";
 import type { Endpoint, UrlGroup, UserState } from "../model.js";
 
 /** `/v2/topics`: URL groups, whose endpoints each get a copy of a message published to the group. */

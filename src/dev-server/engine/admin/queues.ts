@@ -1,6 +1,6 @@
-import { NAME_PATTERN } from "../config.js";
 import type { Core } from "../core.js";
 import { badRequest, notFound } from "../errors.js";
+import { NAME_PATTERN } from "../message-config.js";
 import type { Queue, UserState } from "../model.js";
 
 /** `/v2/queues`: create or update, list, pause and delete FIFO queues. */

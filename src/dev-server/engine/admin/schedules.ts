@@ -1,8 +1,8 @@
 import { toStoredBody } from "../accept.js";
-import { type HeaderMap, parseMessageConfig } from "../config.js";
 import type { Core } from "../core.js";
 import { nextCronTime } from "../cron.js";
 import { badRequest, notFound } from "../errors.js";
+import { type HeaderMap, parseMessageConfig } from "../message-config.js";
 import { type Message, Schedule, type UserState } from "../model.js";
 import { randomId } from "../signing.js";
 

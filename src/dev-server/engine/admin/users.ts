@@ -1,6 +1,6 @@
 import { DevServerError } from "../errors.js";
 import { UserState } from "../model.js";
-import { randomId } from "../signing.js";
+import { newSigningKey } from "../signing.js";
 import type { Store } from "../store/store.js";
 import type { DevUser } from "../users.js";
 
@@ -49,7 +49,7 @@ export class Users {
   rotateKeys(user: UserState): { current: string; next: string } {
     if (!user.fixedKeys) {
       user.currentSigningKey = user.nextSigningKey;
-      user.nextSigningKey = `sig_${randomId(28)}`;
+      user.nextSigningKey = newSigningKey();
       this.#store.touched(user, "keys", "");
     }
     return this.keys(user);

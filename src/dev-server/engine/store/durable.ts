@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { MessageConfig } from "../config.js";
+import type { MessageConfig } from "../message-config.js";
 import type { LogEntry, Message, UserState } from "../model.js";
 import { AppendFile, BodyFile, OnDisk, readLines, truncateFile } from "./file.js";
 import {

@@ -1,5 +1,5 @@
-import type { MessageConfig, RawHeaders } from "../config.js";
 import { compileRetryDelay } from "../expression.js";
+import type { MessageConfig, RawHeaders } from "../message-config.js";
 import type {
   AttemptOutcome,
   DlqEntry,
@@ -206,7 +206,7 @@ export function logRecord(e: LogEntry): LogRecord {
   };
 }
 
-export function storeOutcome(o: AttemptOutcome): StoredOutcome {
+function storeOutcome(o: AttemptOutcome): StoredOutcome {
   return {
     st: o.status,
     h: o.headers,

@@ -1,4 +1,4 @@
-import type { MessageConfig } from "../config.js";
+import type { MessageConfig } from "../message-config.js";
 import { FlowKey, Message, type Message as MessageType, Queue, Schedule, type UserState } from "../model.js";
 import { FORMAT, loadConfig, loadOutcome, type MessageState, type Record, VERSION } from "./records.js";
 

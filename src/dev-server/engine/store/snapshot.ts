@@ -1,6 +1,6 @@
 import { open, rename } from "node:fs/promises";
 import { join } from "node:path";
-import type { MessageConfig } from "../config.js";
+import type { MessageConfig } from "../message-config.js";
 import type { Message, UserState } from "../model.js";
 import {
   dlqRecord,

@@ -6,7 +6,8 @@ import { JobstashError } from "./errors.js";
  * single class with every QStash API in it (about 10 KB gzipped, 40% of a Workers bundle),
  * and trigger needs three requests. test/publish-parity.test.ts sends the same messages
  * through both and requires identical requests, so an SDK upgrade that changes the wire shows
- * up there.
+ * up there. The CLI's other calls (DLQ, logs, schedules) go through the same sender, and
+ * test/cli/api-parity.test.ts compares them with the Client's the same way.
  */
 
 /** One message as `buildRequest` makes it (the fields trigger sets). */
@@ -113,9 +114,12 @@ export async function publish(qstash: QStashTarget, message: PublishMessage): Pr
   const path = message.queueName
     ? `v2/enqueue/${message.queueName}/${message.url}`
     : `v2/publish/${message.url}`;
-  const reply = (await send(qstash, path, messageHeaders(message), JSON.stringify(message.body))) as {
-    messageId: string;
-  };
+  const reply = (await callQStash(qstash, {
+    method: "POST",
+    path,
+    headers: messageHeaders(message),
+    body: JSON.stringify(message.body),
+  })) as { messageId: string };
   return reply.messageId;
 }
 
@@ -127,7 +131,12 @@ export async function publishBatch(qstash: QStashTarget, messages: PublishMessag
     body: JSON.stringify(message.body),
     ...(message.queueName && { queue: message.queueName }),
   }));
-  const reply = await send(qstash, "v2/batch", { "content-type": "application/json" }, JSON.stringify(items));
+  const reply = await callQStash(qstash, {
+    method: "POST",
+    path: "v2/batch",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(items),
+  });
   return (Array.isArray(reply) ? reply : [reply]).map((item: { messageId: string }) => item.messageId);
 }
 
@@ -140,15 +149,37 @@ const backoff = (attempt: number) => Math.exp(attempt) * 50;
 /** setTimeout's limit; a longer AbortSignal.timeout would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-async function send(
-  qstash: QStashTarget,
-  path: string,
-  headers: Record<string, string>,
-  body: string,
-): Promise<unknown> {
+/** One call to the QStash REST API, as {@link callQStash} sends it. */
+export interface QStashCall {
+  method: "GET" | "POST" | "DELETE" | "PATCH";
+  /** Joined to the QStash URL with "/", e.g. `v2/dlq` or `v2/publish/<destination>`. */
+  path: string;
+  /** Added in order; an array repeats its key, `undefined` is left out (as the SDK builds queries). */
+  query?: Record<string, string | number | readonly string[] | undefined>;
+  headers?: Record<string, string>;
+  body?: string;
+  /** The answer carries no JSON (the SDK's `parseResponseAsJson: false`): resolve to undefined. */
+  noContent?: boolean;
+}
+
+/**
+ * Send one request to QStash as the official Client does (its URL building, its retries after
+ * a network error), bounded by `qstash.timeout`: publishing and the CLI's other calls (DLQ,
+ * logs, schedules) share it. A refusal or no answer throws {@link PublishError}.
+ */
+export async function callQStash(qstash: QStashTarget, call: QStashCall): Promise<unknown> {
   // Parsed like the SDK's URLs, so a destination is normalised the same way.
-  const url = new URL(`${qstash.url}/${path}`);
-  const init = { method: "POST", headers: { ...headers, authorization: `Bearer ${qstash.token}` }, body };
+  const url = new URL(`${qstash.url}/${call.path}`);
+  for (const [key, value] of Object.entries(call.query ?? {})) {
+    if (value === undefined) continue;
+    if (typeof value === "object") for (const item of value) url.searchParams.append(key, item);
+    else url.searchParams.set(key, String(value));
+  }
+  const init = {
+    method: call.method,
+    headers: { ...call.headers, authorization: `Bearer ${qstash.token}` },
+    body: call.body,
+  };
   // One deadline for the request and its retries, so a trigger settles in bounded time: each
   // attempt may use what is left of it. The signal also covers reading the answer, and aborting
   // closes the connection, so a server that never answers leaves no socket behind.
@@ -183,6 +214,7 @@ async function send(
       });
     }
     if (!response.ok) throw new PublishError(text || `QStash answered ${response.status}`, response.status);
+    if (call.noContent) return undefined;
     try {
       return JSON.parse(text);
     } catch (error) {

@@ -71,7 +71,7 @@ export interface RedactConfig {
 }
 
 /** Parses `body, header, header[Authorization]` (also `headers` / `headers[...]`, as the docs write them). */
-export function parseRedactFields(value: string): RedactConfig {
+function parseRedactFields(value: string): RedactConfig {
   const redact: RedactConfig = {};
   for (const part of value.split(",")) {
     const p = part.trim();
