@@ -2,8 +2,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type AnyJobstash, createReplyHandler } from "jobstash";
 import { nodeHandler } from "./node-http.js";
 
-export const frameworkName = "express";
-
 /**
  * Express (4 and 5) middleware serving every job: `app.use("/api/jobs", serve(jobs))`.
  * Mount it before `express.json()`: the signature covers the raw body.

@@ -8,8 +8,6 @@ import {
 } from "jobstash";
 import { NodeHeaders, type NodeIncoming, readAll } from "./node-request.js";
 
-export const frameworkName = "hono";
-
 /** On @hono/node-server `c.env` is `{ incoming, outgoing }`, not configuration. */
 const isNodeServer = (env: object): env is { incoming: unknown; outgoing: unknown } =>
   "incoming" in env && "outgoing" in env;

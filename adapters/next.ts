@@ -1,8 +1,6 @@
 import { type AnyJobstash, createHandler, createReplyHandler } from "jobstash";
 import { nodeHandler } from "./node-http.js";
 
-export const frameworkName = "nextjs";
-
 /**
  * Serves every job from one catch-all route, in either router:
  * - App Router, `app/api/jobs/[...job]/route.ts`: `export const { POST } = serve(jobs);` (Node.js or Edge runtime)

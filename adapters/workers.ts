@@ -1,7 +1,5 @@
 import { type AnyJobstash, createHandler, type EnvSource, type ExecutionContextLike } from "jobstash";
 
-export const frameworkName = "cloudflare-workers";
-
 /** What Pages Functions pass: one context object. */
 interface PagesContext {
   request: Request;

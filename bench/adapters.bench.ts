@@ -67,6 +67,11 @@ const INFORMATION: [string, string, string][] = [
   ["Hono jobstash", "Hono bare", "the verified job against no verification at all"],
   ["Hono hand-written", "Hono bare", "what the verification and the schema cost any receiver"],
   ["Hono official", "Hono bare", "the same with the official Receiver"],
+  [
+    "Hono hand-written",
+    "Hono official",
+    "the floor against the official Receiver: what any receiver can reach",
+  ],
   ["Next.js jobstash", "Next.js bare", "no target"],
 ];
 

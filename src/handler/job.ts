@@ -43,13 +43,7 @@ export function parseJson(bytes: Uint8Array, what: string): unknown {
  * The schema's value for `value`, or a 489 naming the job's `part` ("input", "output") with the
  * issues. Synchronous when the schema is: most are, and this runs on every delivery.
  */
-export function validate(
-  schema: Schema,
-  value: unknown,
-  code: string,
-  part: string,
-  job: AnyJob,
-): Maybe<unknown> {
+function validate(schema: Schema, value: unknown, code: string, part: string, job: AnyJob): Maybe<unknown> {
   return andThen(schema["~standard"].validate(value), (result) => {
     if (result.issues) {
       throw nonRetryable(code, `the ${part} of job "${job.id}" does not match the schema`, result.issues);
