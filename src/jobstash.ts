@@ -128,8 +128,8 @@ export interface JobstashInternals {
 const INTERNALS = Symbol.for("jobstash.internals");
 
 /** @internal */
-export function internals(jobstash: AnyJobstash): JobstashInternals {
-  const found = (jobstash as unknown as Record<symbol, JobstashInternals | undefined>)?.[INTERNALS];
+export function internals(jobs: AnyJobstash): JobstashInternals {
+  const found = (jobs as unknown as Record<symbol, JobstashInternals | undefined>)?.[INTERNALS];
   if (!found) throw new ConfigError("expected the object returned by createJobstash()");
   return found;
 }
@@ -225,15 +225,15 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
     url: (id) => urlFor(id, bindings),
   });
 
-  const jobstash: Jobstash<TJobs> = {
+  const registry: Jobstash<TJobs> = {
     app: options.app,
     jobs,
     ...view(undefined),
     url: urlFor,
     withEnv: (env) => view(env),
   };
-  Object.defineProperty(jobstash, INTERNALS, { value: inner });
-  return jobstash;
+  Object.defineProperty(registry, INTERNALS, { value: inner });
+  return registry;
 }
 
 /**

@@ -26,9 +26,9 @@ export interface SyncOnStartOptions {
  */
 export async function syncOnStart(options: SyncOnStartOptions): Promise<void> {
   const warn = options.warn ?? options.log;
-  let jobstash: AnyJobstash;
+  let jobs: AnyJobstash;
   try {
-    jobstash = await (options.registry ?? loadConfig(options.config));
+    jobs = await (options.registry ?? loadConfig(options.config));
   } catch (error) {
     // No config file is a normal way to run the server; a config that fails to load is not.
     if (error instanceof ConfigNotFoundError && !options.config) {
@@ -47,9 +47,9 @@ export async function syncOnStart(options: SyncOnStartOptions): Promise<void> {
     ...(options.baseUrl && { JOBSTASH_BASE_URL: options.baseUrl }),
   };
   // Schedules deliver to the app, so sync needs its URL; the registry may set it in code.
-  const someJob = jobstash.jobs.keys().next().value;
+  const someJob = jobs.jobs.keys().next().value;
   try {
-    if (someJob !== undefined) jobstash.url(someJob, bindings);
+    if (someJob !== undefined) jobs.url(someJob, bindings);
   } catch (error) {
     warn(
       `jobstash dev: sync skipped: ${(error as Error).message}. Pass --base-url <url> or set JOBSTASH_BASE_URL to where your app mounts the receiver, e.g. --base-url ${EXAMPLE_BASE_URL}`,
@@ -58,7 +58,7 @@ export async function syncOnStart(options: SyncOnStartOptions): Promise<void> {
   }
   const { formatPlan, syncJobstash } = await import("jobstash/sync");
   try {
-    const { report } = await syncJobstash(jobstash, {
+    const { report } = await syncJobstash(jobs, {
       env: "development",
       bindings,
       onPlan: (plan) => options.log(formatPlan(plan)),

@@ -67,8 +67,8 @@ const DEFAULT_CLOCK_TOLERANCE = 5;
  * const handler = createHandler(jobs);
  * export default { fetch: handler }; // Workers; adapters wrap the same function
  */
-export function createHandler(jobstash: AnyJobstash): Handler {
-  const reply = createReplyHandler(jobstash);
+export function createHandler(jobs: AnyJobstash): Handler {
+  const reply = createReplyHandler(jobs);
   // The reply handler never rejects: whatever fails becomes a reply.
   return (request, env, ctx) => reply(request, env, ctx).then(toResponse);
 }
@@ -77,8 +77,8 @@ export function createHandler(jobstash: AnyJobstash): Handler {
  * `createHandler` without the `Response`: the same receiver answering with a {@link Reply}.
  * For adapters that write to a Node `ServerResponse`.
  */
-export function createReplyHandler(jobstash: AnyJobstash): ReplyHandler {
-  const { options, config: configFor } = internals(jobstash);
+export function createReplyHandler(jobs: AnyJobstash): ReplyHandler {
+  const { options, config: configFor } = internals(jobs);
   const logger: Logger = options.logger ?? console;
   const maxBody = options.maxBodySize ?? DEFAULT_MAX_BODY;
   const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
@@ -133,11 +133,11 @@ export function createReplyHandler(jobstash: AnyJobstash): ReplyHandler {
         );
       }
 
-      const job = jobstash.jobs.get(jobId);
+      const job = jobs.jobs.get(jobId);
       if (!job) {
         throw nonRetryable(
           "UNKNOWN_JOB",
-          `no job "${jobId}" here; known jobs: ${[...jobstash.jobs.keys()].join(", ") || "(none)"}`,
+          `no job "${jobId}" here; known jobs: ${[...jobs.jobs.keys()].join(", ") || "(none)"}`,
         );
       }
       const waitUntil = executionContext ? executionContext.waitUntil.bind(executionContext) : background;

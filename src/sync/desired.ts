@@ -76,17 +76,17 @@ export interface DesiredStateOptions {
  * const desired = await desiredState(jobs, { env: "production" });
  */
 export async function desiredState(
-  jobstash: AnyJobstash,
+  jobs: AnyJobstash,
   options: DesiredStateOptions = {},
 ): Promise<DesiredState> {
   const bindings = options.bindings ?? process.env;
   const env = options.env ?? defaultEnv(bindings);
-  const inner = internals(jobstash);
+  const inner = internals(jobs);
   const config = inner.config(bindings);
   const baseUrl = checkTarget(env, config, options);
-  const schedules = await desiredSchedules(jobstash, env, config);
+  const schedules = await desiredSchedules(jobs, env, config);
   return {
-    app: jobstash.app,
+    app: jobs.app,
     env,
     baseUrl,
     schedules,
@@ -116,18 +116,18 @@ function checkTarget(env: string, config: Config, options: DesiredStateOptions):
 
 /** Every job's schedules as QStash should hold them, or every problem found among them. */
 async function desiredSchedules(
-  jobstash: AnyJobstash,
+  jobs: AnyJobstash,
   env: string,
   config: Config,
 ): Promise<DesiredSchedule[]> {
-  const label = ownerLabel(jobstash.app, env);
+  const label = ownerLabel(jobs.app, env);
   const problems: string[] = [];
   const schedules: DesiredSchedule[] = [];
-  for (const job of jobstash.jobs.values()) {
+  for (const job of jobs.jobs.values()) {
     for (const schedule of job.schedules) {
       const spec = await scheduleSpec(job, schedule, label, config);
       if (typeof spec === "string") problems.push(spec);
-      else schedules.push({ id: scheduleId(jobstash.app, env, job.id, schedule.id), jobId: job.id, spec });
+      else schedules.push({ id: scheduleId(jobs.app, env, job.id, schedule.id), jobId: job.id, spec });
     }
   }
   if (problems.length) throw new SyncValidationError(problems);

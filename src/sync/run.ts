@@ -53,9 +53,9 @@ export interface SyncResult {
  * @example
  * const { plan, report } = await syncJobstash(jobs, { env: "production", prune: true });
  */
-export async function syncJobstash(jobstash: AnyJobstash, options: SyncOptions = {}): Promise<SyncResult> {
-  const qstash = connect(jobstash, options);
-  const { desired, client } = await validate(jobstash, options, qstash);
+export async function syncJobstash(jobs: AnyJobstash, options: SyncOptions = {}): Promise<SyncResult> {
+  const qstash = connect(jobs, options);
+  const { desired, client } = await validate(jobs, options, qstash);
   const remote = await readRemote(client, qstash.url, desired, options);
   const plan = planSync(desired, remote);
   const drift = hasDrift(plan);
@@ -73,10 +73,10 @@ interface Connection {
   problems: string[];
 }
 
-function connect(jobstash: AnyJobstash, options: SyncOptions): Connection {
+function connect(jobs: AnyJobstash, options: SyncOptions): Connection {
   if (options.client) return { client: options.client, problems: [] };
   try {
-    const { url, token } = internals(jobstash)
+    const { url, token } = internals(jobs)
       .config(options.bindings ?? process.env)
       .qstash();
     return { client: new Client({ baseUrl: url, token, retry: false }), url, problems: [] };
@@ -87,13 +87,13 @@ function connect(jobstash: AnyJobstash, options: SyncOptions): Connection {
 
 /** The desired state and the client, or one {@link SyncValidationError} listing the connection's problems and the code's. */
 async function validate(
-  jobstash: AnyJobstash,
+  jobs: AnyJobstash,
   options: SyncOptions,
   qstash: Connection,
 ): Promise<{ desired: DesiredState; client: SyncClient }> {
   let desired: DesiredState;
   try {
-    desired = await desiredState(jobstash, options);
+    desired = await desiredState(jobs, options);
   } catch (error) {
     if (error instanceof SyncValidationError) {
       throw new SyncValidationError([...qstash.problems, ...error.problems]);

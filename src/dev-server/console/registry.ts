@@ -29,33 +29,33 @@ export interface PreparedPublish {
  */
 export class Registry {
   readonly jobs: readonly AnyJob[];
-  readonly #jobstash: AnyJobstash | undefined;
+  readonly #registry: AnyJobstash | undefined;
   readonly #env: EnvSource | undefined;
 
   constructor(
-    jobstash: AnyJobstash | undefined,
+    registry: AnyJobstash | undefined,
     env: EnvSource | undefined,
     /** Why there is no registry: the config file's load error. */
     readonly loadError?: string,
   ) {
-    this.#jobstash = jobstash;
+    this.#registry = registry;
     this.#env = env;
-    this.jobs = jobstash ? [...jobstash.jobs.values()] : [];
+    this.jobs = registry ? [...registry.jobs.values()] : [];
   }
 
   get app(): string | undefined {
-    return this.#jobstash?.app;
+    return this.#registry?.app;
   }
 
   job(id: string): AnyJob | undefined {
-    return this.#jobstash?.jobs.get(id);
+    return this.#registry?.jobs.get(id);
   }
 
   /** Where jobs are delivered (`JOBSTASH_BASE_URL`), or why it is not known. */
   baseUrl(): { url: string } | { error: string } {
-    if (!this.#jobstash) return { error: this.loadError ?? "no registry" };
+    if (!this.#registry) return { error: this.loadError ?? "no registry" };
     try {
-      return { url: internals(this.#jobstash).config(this.#env).baseUrl() };
+      return { url: internals(this.#registry).config(this.#env).baseUrl() };
     } catch (error) {
       return { error: (error as Error).message };
     }
@@ -98,7 +98,7 @@ export class Registry {
     checkDeliveryOptions(options, fail);
     const checked = await this.validate(job, input);
     if ("issues" in checked) return checked;
-    const config = internals(this.#jobstash!).config(this.#env);
+    const config = internals(this.#registry!).config(this.#env);
     const message = buildRequest(job, input, checked.value, options, config, fail);
     const body = JSON.stringify(message.body);
     return {
