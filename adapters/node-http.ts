@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
 import { ConfigError, type DeliveryRequest, type ReplyHandler } from "jobstash";
-import { NodeHeaders, readAll } from "./node-request.js";
+import { NodeHeaders, readAll, webStream } from "./node-request.js";
 
 /**
  * The one bridge between Node's req/res and the core, shared by Express and the Next.js Pages
@@ -50,7 +49,7 @@ class NodeDelivery implements DeliveryRequest {
   get body(): ReadableStream<Uint8Array> {
     this.bodyUsed = true;
     const parsed = this.parsed();
-    if (!parsed) return Readable.toWeb(this.req) as ReadableStream<Uint8Array>;
+    if (!parsed) return webStream(this.req);
     return new ReadableStream({
       start(controller) {
         if (parsed instanceof ConfigError) return controller.error(parsed);

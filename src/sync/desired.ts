@@ -115,11 +115,7 @@ function checkTarget(env: string, config: Config, options: DesiredStateOptions):
 }
 
 /** Every job's schedules as QStash should hold them, or every problem found among them. */
-async function desiredSchedules(
-  jobs: AnyJobstash,
-  env: string,
-  config: Config,
-): Promise<DesiredSchedule[]> {
+async function desiredSchedules(jobs: AnyJobstash, env: string, config: Config): Promise<DesiredSchedule[]> {
   const label = ownerLabel(jobs.app, env);
   const problems: string[] = [];
   const schedules: DesiredSchedule[] = [];
