@@ -111,8 +111,9 @@ export function resolveConfig(options: ConfigOptions, bindings?: EnvSource): Con
     },
 
     signingKeys() {
-      const current = options.signingKeys?.current ?? read("QSTASH_CURRENT_SIGNING_KEY");
-      const next = options.signingKeys?.next ?? read("QSTASH_NEXT_SIGNING_KEY");
+      // An empty key is no key, as an empty variable is (read() skips those): never an HMAC key.
+      const current = options.signingKeys?.current || read("QSTASH_CURRENT_SIGNING_KEY");
+      const next = options.signingKeys?.next || read("QSTASH_NEXT_SIGNING_KEY");
       if (!current && !next) {
         throw unset(
           "signing keys to verify QStash deliveries",
@@ -121,7 +122,7 @@ export function resolveConfig(options: ConfigOptions, bindings?: EnvSource): Con
           " from the Upstash console (QStash tab)",
         );
       }
-      return { current: (current ?? next)!, next: (next ?? current)! };
+      return { current: (current || next)!, next: (next || current)! };
     },
   };
 }

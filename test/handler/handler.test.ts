@@ -364,6 +364,28 @@ describe.each([
       });
     });
 
+    it("treats an empty signing key as none: the other key verifies, and none at all says what to set", async () => {
+      const registry = (signingKeys: { current?: string; next?: string }) =>
+        createJobstash({
+          app: "a",
+          jobs: [defineJob({ id: "greet", input: z.any(), run: () => 1 })],
+          baseUrl: BASE,
+          signingKeys,
+          env: {},
+          logger: { debug() {}, info() {}, warn() {}, error() {} },
+        });
+      const signedWithNext = () => delivery(url("greet"), {}, { sign: { key: KEYS.next } });
+      expect((await createHandler(registry({ current: "", next: KEYS.next }))(signedWithNext())).status).toBe(
+        200,
+      );
+      const none = await createHandler(registry({ current: "" }))(signedWithNext());
+      expect(none.status).toBe(500);
+      expect((await json(none)).error).toMatchObject({
+        code: "CONFIG",
+        message: expect.stringMatching(/no signing keys/),
+      });
+    });
+
     it("reads keys and base URL from the request's env bindings (Workers)", async () => {
       const jobs = createJobstash({
         app: "a",
