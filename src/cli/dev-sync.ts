@@ -1,5 +1,6 @@
 import type { AnyJobstash } from "jobstash";
 import { DEFAULT_DEV_USER } from "jobstash/dev-server";
+import { internals } from "../jobstash.js";
 import { ConfigNotFoundError } from "./errors.js";
 import { loadConfig } from "./load-config.js";
 import { EXAMPLE_BASE_URL } from "./shared.js";
@@ -40,6 +41,12 @@ export async function syncOnStart(options: SyncOnStartOptions): Promise<void> {
     }
     return;
   }
+  if (!declaresAnything(jobs)) {
+    options.log(
+      `jobstash dev: app "${jobs.app}" declares no schedules, queues or flow-control keys; nothing to sync`,
+    );
+    return;
+  }
   const bindings = {
     ...process.env,
     QSTASH_URL: options.url,
@@ -69,4 +76,14 @@ export async function syncOnStart(options: SyncOnStartOptions): Promise<void> {
   } catch (error) {
     warn(`jobstash dev: sync failed: ${(error as Error).message}`);
   }
+}
+
+/** Whether sync would have anything of the app's to write: else a plan of empty sections is noise. */
+function declaresAnything(jobs: AnyJobstash): boolean {
+  const { queues, flowControls } = internals(jobs).resources;
+  return (
+    queues.length > 0 ||
+    flowControls.length > 0 ||
+    [...jobs.jobs.values()].some((job) => job.schedules.length > 0)
+  );
 }
