@@ -7,6 +7,8 @@ import { type Duration, toMilliseconds } from "./util/duration.js";
  * ESM/CJS split hands the handler a second copy of this module.
  */
 const KIND = Symbol.for("jobstash.error");
+/** The kinds of the error's class and of each jobstash class it extends, most specific first. */
+const KINDS = Symbol.for("jobstash.error.kinds");
 
 /** Base class of every error jobstash throws or understands. */
 export class JobstashError extends Error {
@@ -15,15 +17,30 @@ export class JobstashError extends Error {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    const { kind } = new.target as typeof JobstashError;
+    const kinds: string[] = [];
+    for (
+      let type = new.target as typeof JobstashError;
+      type !== JobstashError;
+      type = Object.getPrototypeOf(type)
+    ) {
+      if (Object.hasOwn(type, "kind") && !kinds.includes(type.kind)) kinds.push(type.kind);
+    }
+    const kind = kinds[0] ?? JobstashError.kind;
     this.name = kind;
     Object.defineProperty(this, KIND, { value: kind });
+    Object.defineProperty(this, KINDS, { value: kinds });
   }
 
   static override [Symbol.hasInstance](value: unknown): boolean {
-    const kind = (value as Record<symbol, unknown> | null)?.[KIND];
+    const carried = value as Record<symbol, unknown> | null | undefined;
+    const kind = carried?.[KIND];
+    if (typeof kind !== "string") return false;
     // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about (usually a subclass).
-    return typeof kind === "string" && (this.kind === JobstashError.kind || kind === this.kind);
+    const asked = this.kind;
+    if (asked === JobstashError.kind) return true;
+    // A subclass of a subclass is an instance of both; a copy that carries only its kind, of one.
+    const kinds = carried?.[KINDS];
+    return Array.isArray(kinds) ? kinds.includes(asked) : kind === asked;
   }
 }
 
