@@ -1,7 +1,7 @@
 import type { AnyJob, AnyJobstash } from "jobstash";
 import { type Config, resolveConfig } from "../config.js";
-import { route } from "../handler/handler.js";
-import { internals, jobUrl } from "../jobstash.js";
+import { internals } from "../jobstash.js";
+import { callbackUrl, jobUrl, route } from "../protocol.js";
 import type { QStashTarget } from "../qstash.js";
 import { parseDuration } from "../util/duration.js";
 import { loadEnvFiles, type SettingSources } from "./env-files.js";
@@ -51,7 +51,7 @@ export interface JobOfUrl {
   jobId?: string;
   /** The job, if the registry has it. */
   job?: AnyJob;
-  /** `success` or `failure` for a callback (`?callback=...`), else null. */
+  /** `success` or `failure` for a callback (see `callbackUrl`), else null. */
   marker: string | null;
 }
 
@@ -142,8 +142,7 @@ export async function openOps(
           `--job needs the URL the job's messages go to: set JOBSTASH_BASE_URL to where your app mounts the receiver (e.g. http://localhost:3000/api/jobs)`,
         );
       }
-      const url = jobUrl(base, id);
-      return [url, `${url}?callback=success`, `${url}?callback=failure`];
+      return [jobUrl(base, id), callbackUrl(base, id, "success"), callbackUrl(base, id, "failure")];
     },
     jobOf(url) {
       const { rawId, marker } = route(url);

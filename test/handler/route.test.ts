@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { route } from "../../src/handler/handler.js";
+import { route } from "../../src/protocol.js";
 
 // route() scans the URL by hand on every delivery; these are the URLs it must read as the
 // WHATWG parser would have (the job id is the last non-empty path segment).

@@ -1,6 +1,6 @@
 import type { AnyJobstash } from "jobstash";
 import { DEFAULT_DEV_USER } from "../../dev-server/engine/users.js";
-import { jobUrl } from "../../jobstash.js";
+import { jobUrl } from "../../protocol.js";
 import { defaultEnv, envNameProblems } from "../../sync/ownership.js";
 import { baseUrlProblems } from "../../sync/url-policy.js";
 import { signingKeys } from "../api.js";
