@@ -79,8 +79,9 @@ export function cronWithZone({ cron, tz }: { cron: string; tz: string }): string
 }
 
 /**
- * A cron split into its fields and its zone (UTC without a prefix). `TZ=` is read as well as
- * `CRON_TZ=`: QStash's cron parser takes both.
+ * A cron split into its fields and its zone (UTC without a prefix). QStash documents only
+ * `CRON_TZ=`; a `TZ=` prefix (which Go's cron parsers also take) is read the same way rather
+ * than taken for a sixth field.
  */
 export function splitCronZone(cron: string): { cron: string; tz: string } {
   const match = /^(?:CRON_TZ|TZ)=(\S+)\s+(.*)$/.exec(cron.trim());
