@@ -120,7 +120,18 @@ export interface JobstashInternals {
   publisher?: Publisher;
 }
 
+/** The registry's brand: a global symbol, so a registry made by another copy of jobstash (ESM and CJS) is known too. */
 const INTERNALS = Symbol.for("jobstash.internals");
+
+/** Whether `value` is a registry `createJobstash` returned. */
+export function isJobstash(value: unknown): value is AnyJobstash {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    INTERNALS in value &&
+    typeof (value as { app?: unknown }).app === "string"
+  );
+}
 
 /** @internal */
 export function internals(jobs: AnyJobstash): JobstashInternals {
