@@ -48,6 +48,15 @@ export class PublishError extends JobstashError {
   }
 }
 
+/**
+ * The HTTP status a QStash call failed with: a {@link PublishError}'s, or that of the SDK's
+ * errors, which sync calls through; undefined for an error that carries none.
+ */
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown })?.status;
+  return typeof status === "number" ? status : undefined;
+}
+
 /** Publish one message (onto its queue, if it names one); resolves to its message id. */
 export async function publish(qstash: QStashTarget, message: PublishMessage): Promise<string> {
   const path = message.queueName

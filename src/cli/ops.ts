@@ -2,7 +2,7 @@ import type { AnyJob, AnyJobstash } from "jobstash";
 import { type Config, resolveConfig } from "../config.js";
 import { internals } from "../jobstash.js";
 import { callbackUrl, jobUrl, route } from "../protocol.js";
-import type { QStashTarget } from "../qstash.js";
+import { type QStashTarget, statusOf } from "../qstash.js";
 import { parseDuration } from "../util/duration.js";
 import { loadEnvFiles, type SettingSources } from "./env-files.js";
 import { ConfigNotFoundError, InputError, isBadInput, OperationError } from "./errors.js";
@@ -192,10 +192,9 @@ export function qstashFailure(
   qstash: Required<QStashTarget>,
   sources: SettingSources,
 ): OperationError {
-  const status = (error as { status?: unknown })?.status;
+  const status = statusOf(error);
   const message = (error as Error)?.message ?? String(error);
-  if (typeof status !== "number") return new OperationError(message);
-  if (status === 0) return new OperationError(message);
+  if (status === undefined || status === 0) return new OperationError(message);
   const said = errorText(message);
   if (status === 401 || status === 403) {
     return new OperationError(

@@ -1,9 +1,10 @@
 import { cronWithZone, DEFAULT_PERIOD_SECONDS } from "../protocol.js";
+import { statusOf } from "../qstash.js";
 import { type ApplyReport, SyncApplyError } from "./errors.js";
 import { type NamedKind, ownershipSpec, ownsAnything, stillOwned } from "./ownership.js";
 import type { FlowControlChange, QueueChange, ScheduleChange, SyncChange, SyncPlan } from "./plan.js";
 import type { SyncClient } from "./remote.js";
-import { type RetryOptions, statusOf, withRetry } from "./retry.js";
+import { type RetryOptions, withRetry } from "./retry.js";
 import { diffSchedule, type ScheduleSpec } from "./spec.js";
 
 /**

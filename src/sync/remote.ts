@@ -1,7 +1,7 @@
 import type { Client } from "@upstash/qstash";
 import { type FlowControlLimits, normalizeFlowControl, splitCronZone } from "../protocol.js";
+import { statusOf } from "../qstash.js";
 import { isOwnershipRecord, parseOwnership } from "./ownership.js";
-import { statusOf } from "./retry.js";
 import { lowerCaseHeaders, type ScheduleSpec } from "./spec.js";
 
 /** A schedule as QStash holds it. */
