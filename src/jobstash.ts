@@ -120,7 +120,10 @@ export interface JobstashInternals {
   publisher?: Publisher;
 }
 
-/** The registry's brand: a global symbol, so a registry made by another copy of jobstash (ESM and CJS) is known too. */
+/**
+ * The registry's brand. A global symbol, so a registry made by another copy of jobstash (its
+ * ESM and CJS builds both loaded) is known too.
+ */
 const INTERNALS = Symbol.for("jobstash.internals");
 
 /** Whether `value` is a registry `createJobstash` returned. */
