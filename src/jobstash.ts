@@ -1,6 +1,6 @@
 import { type Config, type ConfigOptions, type EnvSource, resolveConfig } from "./config.js";
-import { ConfigError, type Fail, failIn, InvalidPayloadError } from "./errors.js";
-import { checkDeliveryOptions, checkFlowControl, jobDefaults, NAME_RULE } from "./job/define.js";
+import { ConfigError, failIn, InvalidPayloadError } from "./errors.js";
+import { checkDeliveryOptions, NAME_RULE } from "./job/define.js";
 import {
   type DeclaredResources,
   declaredResources,
@@ -8,14 +8,9 @@ import {
   type QueueDeclaration,
 } from "./job/resources.js";
 import type { AnyJob, DeliveryOptions, FlowControl, JobInput, Logger } from "./job/types.js";
-import { type PublishMessage, publish, publishBatch } from "./qstash.js";
-import { type Duration, toSeconds } from "./util/duration.js";
-
-/** Headers jobstash forwards with every message so the receiver knows what QStash does not send. */
-export const FORWARDED = {
-  maxRetries: "Jobstash-Max-Retries",
-  label: "Jobstash-Label",
-} as const;
+import { buildRequest } from "./message.js";
+import { jobUrl, type PublishMessage } from "./protocol.js";
+import { publish, publishBatch } from "./qstash.js";
 
 /** QStash's batch endpoint takes many messages per call; chunks keep each request small. */
 const BATCH_CHUNK = 100;
@@ -125,18 +120,27 @@ export interface JobstashInternals {
   publisher?: Publisher;
 }
 
+/**
+ * The registry's brand. A global symbol, so a registry made by another copy of jobstash (its
+ * ESM and CJS builds both loaded) is known too.
+ */
 const INTERNALS = Symbol.for("jobstash.internals");
+
+/** Whether `value` is a registry `createJobstash` returned. */
+export function isJobstash(value: unknown): value is AnyJobstash {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    INTERNALS in value &&
+    typeof (value as { app?: unknown }).app === "string"
+  );
+}
 
 /** @internal */
 export function internals(jobs: AnyJobstash): JobstashInternals {
   const found = (jobs as unknown as Record<symbol, JobstashInternals | undefined>)?.[INTERNALS];
   if (!found) throw new ConfigError("expected the object returned by createJobstash()");
   return found;
-}
-
-/** The URL a job is delivered to; its callbacks add `?callback=success|failure`. */
-export function jobUrl(baseUrl: string, id: string): string {
-  return `${baseUrl}/${id}`;
 }
 
 /**
@@ -243,59 +247,4 @@ export function createJobstash<const TJobs extends readonly AnyJob[]>(
 function captured(publisher: Publisher | undefined, bindings: EnvSource | undefined) {
   if (!publisher) return bindings;
   return bindings ? { ...publisher.env(), ...bindings } : publisher.env();
-}
-
-/** Whole seconds of an optional duration, as QStash's headers take them. */
-const seconds = (duration: Duration | undefined) =>
-  duration === undefined ? undefined : toSeconds(duration);
-
-/**
- * The QStash publish request for one trigger: the job's defaults, then the call's overrides.
- * Sync builds each schedule with it too (through the SDK's schedules API), so a scheduled run
- * carries what a trigger would. Unset options stay `undefined` and are left out of the request.
- * @internal
- */
-export function buildRequest(
-  job: AnyJob,
-  input: unknown,
-  parsed: unknown,
-  call: TriggerOptions,
-  config: Config,
-  fail: Fail,
-) {
-  const def = job.definition;
-  const url = jobUrl(config.baseUrl(), job.id);
-  const defaults = jobDefaults(job);
-  const retries = call.retries ?? defaults.retries;
-  const label = call.label ?? defaults.label;
-  const retryDelay = call.retryDelay ?? def.retryDelay;
-  const flowControl =
-    call.flowControl ?? (typeof def.flowControl === "function" ? def.flowControl(parsed) : def.flowControl);
-  if (flowControl) checkFlowControl(flowControl, fail);
-
-  return {
-    url,
-    body: input,
-    retries,
-    label,
-    headers: { ...call.headers, [FORWARDED.maxRetries]: String(retries), [FORWARDED.label]: label },
-    retryDelay: retryDelay === undefined ? undefined : String(retryDelay),
-    timeout: seconds(call.timeout ?? def.timeout),
-    delay: seconds(call.delay ?? def.delay),
-    notBefore: call.notBefore && Math.floor(call.notBefore.getTime() / 1000),
-    deduplicationId: call.deduplicationId,
-    contentBasedDeduplication: call.contentBasedDeduplication,
-    flowControl:
-      flowControl &&
-      ({
-        key: flowControl.key,
-        parallelism: flowControl.parallelism,
-        rate: flowControl.rate,
-        period: seconds(flowControl.period),
-        // checkFlowControl made sure one limit is set; sync's SDK schedule type wants it spelled out.
-      } as { key: string; parallelism: number }),
-    callback: def.onSuccess && `${url}?callback=success`,
-    failureCallback: def.onFailure && `${url}?callback=failure`,
-    queueName: call.queue ?? def.queue,
-  } satisfies PublishMessage;
 }

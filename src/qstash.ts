@@ -1,4 +1,5 @@
 import { JobstashError } from "./errors.js";
+import { messageHeaders, type PublishMessage } from "./protocol.js";
 
 /**
  * Publishing to QStash: the three calls trigger makes (publish, enqueue, batch), sent with
@@ -9,28 +10,6 @@ import { JobstashError } from "./errors.js";
  * up there. The CLI's other calls (DLQ, logs, schedules) go through the same sender, and
  * test/cli/api-parity.test.ts compares them with the Client's the same way.
  */
-
-/** One message as `buildRequest` makes it (the fields trigger sets). */
-export interface PublishMessage {
-  url: string;
-  body: unknown;
-  headers: Record<string, string>;
-  retries?: number;
-  retryDelay?: string;
-  /** Seconds. */
-  timeout?: number;
-  /** Seconds. */
-  delay?: number;
-  /** Unix seconds. */
-  notBefore?: number;
-  deduplicationId?: string;
-  contentBasedDeduplication?: boolean;
-  flowControl?: { key: string; parallelism?: number; rate?: number; period?: number };
-  callback?: string;
-  failureCallback?: string;
-  label?: string;
-  queueName?: string;
-}
 
 /** Where to publish and as whom, as `Config.qstash()` resolves it. */
 export interface QStashTarget {
@@ -70,43 +49,12 @@ export class PublishError extends JobstashError {
 }
 
 /**
- * The message's headers, lower-case as fetch sends them. Headers of the caller's reach the
- * job under QStash's forwarding prefix; QStash's own (`upstash-*`) pass as they are.
+ * The HTTP status a QStash call failed with: a {@link PublishError}'s, or that of the SDK's
+ * errors, which sync calls through; undefined for an error that carries none.
  */
-export function messageHeaders(message: PublishMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers)) {
-    const lower = name.toLowerCase();
-    const own = lower.startsWith("upstash-") || lower.startsWith("content-type");
-    headers[own ? lower : `upstash-forward-${lower}`] = value;
-  }
-  const set = (name: string, value: string | number | boolean | undefined) => {
-    if (value !== undefined && value !== false) headers[name] = String(value);
-  };
-  set("content-type", "application/json");
-  set("upstash-method", "POST");
-  set("upstash-delay", message.delay === undefined ? undefined : `${message.delay.toFixed(0)}s`);
-  set("upstash-not-before", message.notBefore?.toFixed(0));
-  set("upstash-deduplication-id", message.deduplicationId);
-  set("upstash-content-based-deduplication", message.contentBasedDeduplication);
-  set("upstash-retries", message.retries?.toFixed(0));
-  set("upstash-retry-delay", message.retryDelay);
-  set("upstash-callback", message.callback);
-  set("upstash-failure-callback", message.failureCallback);
-  set("upstash-timeout", message.timeout === undefined ? undefined : `${message.timeout}s`);
-  const flow = message.flowControl;
-  if (flow?.key) {
-    const { parallelism, rate, period } = flow;
-    set("upstash-flow-control-key", flow.key);
-    set(
-      "upstash-flow-control-value",
-      [parallelism && `parallelism=${parallelism}`, rate && `rate=${rate}`, period && `period=${period}s`]
-        .filter(Boolean)
-        .join(", "),
-    );
-  }
-  set("upstash-label", message.label);
-  return headers;
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown })?.status;
+  return typeof status === "number" ? status : undefined;
 }
 
 /** Publish one message (onto its queue, if it names one); resolves to its message id. */

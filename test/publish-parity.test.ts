@@ -2,7 +2,8 @@ import { Client } from "@upstash/qstash";
 import { PublishError } from "jobstash";
 import { createDevServer, DEV_USERS } from "jobstash/dev-server";
 import { describe, expect, it } from "vitest";
-import { type PublishMessage, publish, publishBatch } from "../src/qstash.js";
+import type { PublishMessage } from "../src/protocol.js";
+import { publish, publishBatch } from "../src/qstash.js";
 import { type Recorded, recorderForFile } from "./helpers/recorder.js";
 
 /**

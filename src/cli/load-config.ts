@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { AnyJobstash } from "jobstash";
+import { isJobstash } from "../jobstash.js";
 import { ConfigNotFoundError, InputError } from "./errors.js";
 
 /** The names a config file is found by, in the order they are tried. */
@@ -10,15 +11,6 @@ export const CONFIG_NAMES = [
   "jobstash.config.js",
   "jobstash.config.mjs",
 ];
-
-function isJobstash(value: unknown): value is AnyJobstash {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    Symbol.for("jobstash.internals") in value &&
-    typeof (value as { app?: unknown }).app === "string"
-  );
-}
 
 /**
  * Load the registry from the config file. TypeScript is loaded through jiti, so a project

@@ -1,8 +1,8 @@
 import type { AnyJob, AnyJobstash } from "jobstash";
 import { type Config, resolveConfig } from "../config.js";
-import { route } from "../handler/handler.js";
-import { internals, jobUrl } from "../jobstash.js";
-import type { QStashTarget } from "../qstash.js";
+import { internals } from "../jobstash.js";
+import { callbackUrl, jobUrl, route } from "../protocol.js";
+import { type QStashTarget, statusOf } from "../qstash.js";
 import { parseDuration } from "../util/duration.js";
 import { loadEnvFiles, type SettingSources } from "./env-files.js";
 import { ConfigNotFoundError, InputError, isBadInput, OperationError } from "./errors.js";
@@ -51,7 +51,7 @@ export interface JobOfUrl {
   jobId?: string;
   /** The job, if the registry has it. */
   job?: AnyJob;
-  /** `success` or `failure` for a callback (`?callback=...`), else null. */
+  /** `success` or `failure` for a callback (see `callbackUrl`), else null. */
   marker: string | null;
 }
 
@@ -142,8 +142,7 @@ export async function openOps(
           `--job needs the URL the job's messages go to: set JOBSTASH_BASE_URL to where your app mounts the receiver (e.g. http://localhost:3000/api/jobs)`,
         );
       }
-      const url = jobUrl(base, id);
-      return [url, `${url}?callback=success`, `${url}?callback=failure`];
+      return [jobUrl(base, id), callbackUrl(base, id, "success"), callbackUrl(base, id, "failure")];
     },
     jobOf(url) {
       const { rawId, marker } = route(url);
@@ -193,10 +192,9 @@ export function qstashFailure(
   qstash: Required<QStashTarget>,
   sources: SettingSources,
 ): OperationError {
-  const status = (error as { status?: unknown })?.status;
+  const status = statusOf(error);
   const message = (error as Error)?.message ?? String(error);
-  if (typeof status !== "number") return new OperationError(message);
-  if (status === 0) return new OperationError(message);
+  if (status === undefined || status === 0) return new OperationError(message);
   const said = errorText(message);
   if (status === 401 || status === 403) {
     return new OperationError(

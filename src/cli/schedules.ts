@@ -1,6 +1,6 @@
+import { splitCronZone } from "../protocol.js";
 import { formatInZone, nextRuns } from "../sync/dst.js";
 import { defaultEnv, type ScheduleOwner, scheduleOwner } from "../sync/ownership.js";
-import { splitCronZone } from "../sync/spec.js";
 import { listSchedules, type ScheduleInfo } from "./api.js";
 import { utc } from "./dlq/list.js";
 import { OPS_OPTIONS, type Ops, openOps, opsHelp } from "./ops.js";
@@ -36,7 +36,6 @@ interface Row extends ScheduleOwner {
 function describe(schedule: ScheduleInfo, ops: Ops, env: string, now: Date): Row {
   const labels = schedule.labels ?? (schedule.label ? [schedule.label] : []);
   const owner = scheduleOwner(ops.registry?.app, env, { id: schedule.scheduleId, labels });
-  // Read the zone the way sync writes it (a CRON_TZ= prefix).
   const { cron, tz } = splitCronZone(schedule.cron);
   const states = Object.values(schedule.lastScheduleStates ?? {});
   return {

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { JobFailure } from "../job/types.js";
-import { FORWARDED } from "../jobstash.js";
+import { FORWARDED } from "../protocol.js";
 import { base64ToBytes } from "../util/base64.js";
 import { type Base, context, parseJson } from "./job.js";
 import { type HttpFailure, ignored, log, logPrefix, nonRetryable, type Reply, success } from "./respond.js";

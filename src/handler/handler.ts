@@ -1,6 +1,7 @@
 import type { EnvSource } from "../config.js";
 import type { Logger } from "../job/types.js";
 import { type AnyJobstash, internals } from "../jobstash.js";
+import { callbackUrl, jobUrl, route } from "../protocol.js";
 import { readBody } from "./body.js";
 import { runCallback } from "./callback.js";
 import { runJob } from "./job.js";
@@ -124,7 +125,7 @@ export function createReplyHandler(jobs: AnyJobstash): ReplyHandler {
       // host) cannot be replayed against another. It is rebuilt from the id and the callback
       // marker alone, because frameworks add their own query parameters (Next.js's Edge
       // runtime appends the route params).
-      const expected = `${baseUrl}/${rawId}${marker === null ? "" : `?callback=${encodeURIComponent(marker)}`}`;
+      const expected = marker === null ? jobUrl(baseUrl, rawId) : callbackUrl(baseUrl, rawId, marker);
       if (claims.sub !== expected) {
         throw new HttpFailure(
           401,
@@ -158,29 +159,6 @@ export function createReplyHandler(jobs: AnyJobstash): ReplyHandler {
     }
   };
 }
-
-/**
- * The job's path segment (the last non-empty one) and the callback marker of a request URL.
- * String scanning instead of `new URL`, which costs more than the rest of the routing: this
- * runs on every delivery, and `request.url` is already normalised by whoever built the Request.
- */
-export function route(url: string): { rawId: string; marker: string | null } {
-  // A fragment never reaches a server, but a hand-built Request may carry one.
-  const hash = url.indexOf("#");
-  if (hash !== -1) url = url.slice(0, hash);
-  const query = url.indexOf("?");
-  const pathEnd = query === -1 ? url.length : query;
-  const pathStart = url.indexOf("/", url.indexOf("//") + 2);
-  // The last segment that is not empty, by index: no array of segments per delivery.
-  let end = pathEnd;
-  while (end > pathStart && url.charCodeAt(end - 1) === SLASH) end--;
-  return {
-    rawId: pathStart === -1 || end <= pathStart ? "" : url.slice(url.lastIndexOf("/", end - 1) + 1, end),
-    marker: query === -1 ? null : new URLSearchParams(url.slice(query + 1)).get("callback"),
-  };
-}
-
-const SLASH = 0x2f;
 
 function safeDecode(segment: string): string {
   // Job ids are plain words: most segments hold nothing to decode.

@@ -2,7 +2,7 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { EnvSource } from "../config.js";
 import { jobDefaults } from "../job/define.js";
 import type { AnyJob, JobContext, Logger, Schema } from "../job/types.js";
-import { FORWARDED } from "../jobstash.js";
+import { FORWARDED } from "../protocol.js";
 import type { DeliveryRequest } from "./handler.js";
 import { andThen, isThenable, type Maybe } from "./maybe.js";
 import { logPrefix, nonRetryable, type Reply, success, thrownMessage } from "./respond.js";

@@ -1,12 +1,12 @@
 import { type Fail, failIn, formatIssues } from "../errors.js";
+import { QSTASH_NAME } from "../protocol.js";
 import { toMilliseconds } from "../util/duration.js";
 import { cronProblem, cronStepProblem, isTimeZone } from "./cron.js";
 import type { AnyJob, FlowControl, Job, JobDefinition, JobOutput, JobSchedule, Schema } from "./types.js";
 
 /** Ids travel in URLs, QStash labels and schedule ids, so they keep to characters all three accept. */
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const QUEUE = /^[A-Za-z0-9._-]+$/;
-/** What ID and QUEUE accept, for messages. */
+/** What ID and QSTASH_NAME accept, for messages. */
 export const NAME_RULE = "must be letters, digits, '.', '_' or '-'";
 const SCHEMA_RULE = "must be a schema (zod, valibot or any Standard Schema)";
 
@@ -135,7 +135,7 @@ export function checkDeliveryOptions(
   checkDuration(options.timeout, "timeout", fail);
   checkDuration(options.delay, "delay", fail);
   if (label !== undefined && !matches(label, ID)) fail("label", NAME_RULE);
-  if (queue !== undefined && !matches(queue, QUEUE)) fail("queue", NAME_RULE);
+  if (queue !== undefined && !matches(queue, QSTASH_NAME)) fail("queue", NAME_RULE);
 }
 
 /** QStash needs a key and at least one limit; limits are positive integers. */

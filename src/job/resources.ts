@@ -1,9 +1,13 @@
 import { ConfigError, failIn } from "../errors.js";
-import { type Duration, toSeconds } from "../util/duration.js";
+import {
+  DEFAULT_PERIOD_SECONDS,
+  type FlowControlLimits,
+  normalizeFlowControl,
+  QSTASH_NAME,
+} from "../protocol.js";
+import { toSeconds } from "../util/duration.js";
 import { checkFlowControl } from "./define.js";
 import type { FlowControl } from "./types.js";
-
-const QUEUE = /^[A-Za-z0-9._-]+$/;
 
 /** What `defineQueue` takes. */
 export interface QueueDefinition {
@@ -24,16 +28,7 @@ export interface QueueDeclaration {
 }
 
 /** What `defineFlowControl` takes: a named key and the limits `jobstash sync` pins on it. */
-export interface FlowControlDefinition {
-  /** The flow-control key jobs share. */
-  key: string;
-  /** Maximum number of deliveries in flight at once. */
-  parallelism?: number;
-  /** Maximum number of deliveries started per `period`. */
-  rate?: number;
-  /** The window `rate` counts in. @default "1s" */
-  period?: Duration;
-}
+export type FlowControlDefinition = FlowControl;
 
 /** A declared flow-control key. Pass it to `createJobstash({ flowControls })`. */
 export interface FlowControlDeclaration extends Readonly<FlowControl> {
@@ -50,7 +45,7 @@ export interface FlowControlDeclaration extends Readonly<FlowControl> {
  */
 export function defineQueue(definition: QueueDefinition): QueueDeclaration {
   const where = `defineQueue(${JSON.stringify(definition?.name)})`;
-  if (typeof definition?.name !== "string" || !QUEUE.test(definition.name)) {
+  if (typeof definition?.name !== "string" || !QSTASH_NAME.test(definition.name)) {
     throw new ConfigError(`${where}: name must be letters, digits, '.', '_' or '-'`);
   }
   const { parallelism = 1, paused = false } = definition;
@@ -83,32 +78,28 @@ export function defineFlowControl(definition: FlowControlDefinition): FlowContro
   });
 }
 
-/** A flow-control key's limits with the period in whole seconds, as QStash stores them. */
-export interface FlowControlLimits {
-  key: string;
-  parallelism?: number;
-  rate?: number;
-  period?: number;
-}
-
 /** The queues and static flow-control keys an app declares, with who declared each. */
 export interface DeclaredResources {
   queues: readonly (QueueDeclaration & { declaredBy: string })[];
   flowControls: readonly (FlowControlLimits & { declaredBy: readonly string[] })[];
 }
 
+/** The limits checked by defineJob or defineFlowControl, in seconds as QStash stores them. */
 function limitsOf({ key, parallelism, rate, period }: FlowControl): FlowControlLimits {
-  return {
+  return normalizeFlowControl({
     key,
-    ...(parallelism !== undefined && { parallelism }),
-    // A period only means something with a rate, and QStash's default is one second.
-    ...(rate !== undefined && { rate, period: period === undefined ? 1 : toSeconds(period) }),
-  };
+    parallelism,
+    rate,
+    period: period === undefined ? undefined : toSeconds(period),
+  });
 }
 
-/** `parallelism 2, rate 5/60s`; the limits are checked positive, so an unset one is falsy. */
-function describeLimits({ parallelism, rate, period }: FlowControlLimits): string {
-  return [parallelism && `parallelism ${parallelism}`, rate && `rate ${rate}/${period}s`]
+/** `parallelism 2, rate 5/60s`: a key's limits in words, as errors and sync's plan show them. */
+export function describeLimits({ parallelism, rate, period }: Omit<FlowControlLimits, "key">): string {
+  return [
+    parallelism !== undefined && `parallelism ${parallelism}`,
+    rate !== undefined && `rate ${rate}/${period ?? DEFAULT_PERIOD_SECONDS}s`,
+  ]
     .filter(Boolean)
     .join(", ");
 }

@@ -1,9 +1,11 @@
+import { cronWithZone, DEFAULT_PERIOD_SECONDS } from "../protocol.js";
+import { statusOf } from "../qstash.js";
 import { type ApplyReport, SyncApplyError } from "./errors.js";
 import { type NamedKind, ownershipSpec, ownsAnything, stillOwned } from "./ownership.js";
 import type { FlowControlChange, QueueChange, ScheduleChange, SyncChange, SyncPlan } from "./plan.js";
 import type { SyncClient } from "./remote.js";
-import { type RetryOptions, statusOf, withRetry } from "./retry.js";
-import { cronWithZone, diffSchedule, type ScheduleSpec } from "./spec.js";
+import { type RetryOptions, withRetry } from "./retry.js";
+import { diffSchedule, type ScheduleSpec } from "./spec.js";
 
 /**
  * The effects of a sync: the plan's changes written to QStash, each call retried, the
@@ -235,7 +237,7 @@ async function writeFlowControl(run: Run, change: FlowControlChange): Promise<vo
   const want = change.desired!;
   const pin = {
     ...(want.parallelism !== undefined && { parallelism: want.parallelism }),
-    ...(want.rate !== undefined && { rate: want.rate, period: want.period ?? 1 }),
+    ...(want.rate !== undefined && { rate: want.rate, period: want.period ?? DEFAULT_PERIOD_SECONDS }),
   };
   try {
     await call(run, () => flowControl.pin(change.key, pin));

@@ -2,18 +2,13 @@ import { CronExpressionParser } from "cron-parser";
 import type { Config, EnvSource } from "../config.js";
 import { failIn, formatIssues } from "../errors.js";
 import { isTimeZone } from "../job/cron.js";
-import type { FlowControlLimits } from "../job/resources.js";
 import type { AnyJob, JobSchedule } from "../job/types.js";
-import { type AnyJobstash, buildRequest, internals } from "../jobstash.js";
+import { type AnyJobstash, internals } from "../jobstash.js";
+import { buildRequest } from "../message.js";
+import { type FlowControlLimits, normalizeFlowControl } from "../protocol.js";
 import { SyncValidationError } from "./errors.js";
 import { defaultEnv, envNameProblems, ownerLabel, scheduleId } from "./ownership.js";
-import {
-  FINGERPRINT_HEADER,
-  fingerprint,
-  lowerCaseHeaders,
-  normalizeFlowControl,
-  type ScheduleSpec,
-} from "./spec.js";
+import { FINGERPRINT_HEADER, fingerprint, lowerCaseHeaders, type ScheduleSpec } from "./spec.js";
 import { baseUrlProblems } from "./url-policy.js";
 
 /** The code's side of a sync: what QStash should hold, checked before anything is read or written. */

@@ -1,3 +1,4 @@
+import { describeLimits } from "../job/resources.js";
 import { painter, type Style, supportsColor } from "../util/ansi.js";
 import { dstWarnings, formatInZone, nextRuns } from "./dst.js";
 import {
@@ -63,15 +64,6 @@ function showDiff(diff: readonly FieldDiff[]): string {
 
 function describeSchedule(spec: ScheduleSpec): string {
   return `cron "${spec.cron}" ${spec.tz} → ${spec.destination}${spec.paused ? " (paused)" : ""}`;
-}
-
-function describeLimits(fc: { parallelism?: number; rate?: number; period?: number }): string {
-  return [
-    fc.parallelism !== undefined && `parallelism ${fc.parallelism}`,
-    fc.rate !== undefined && `rate ${fc.rate}/${fc.period ?? 1}s`,
-  ]
-    .filter(Boolean)
-    .join(", ");
 }
 
 /** The plan's conflicts, then each kept schedule's DST warnings: the text and the JSON list the same. */

@@ -1,4 +1,4 @@
-import type { FlowControlLimits } from "../job/resources.js";
+import type { FlowControlLimits } from "../protocol.js";
 import type { DesiredFlowControl, DesiredQueue, DesiredSchedule, DesiredState } from "./desired.js";
 import {
   type Claims,
@@ -13,7 +13,7 @@ import {
   ownsSchedule,
   readClaims,
 } from "./ownership.js";
-import type { RemoteFlowControl, RemoteQueue, RemoteState } from "./remote.js";
+import type { RemoteQueue, RemoteState } from "./remote.js";
 import { diffFields, diffSchedule, type FieldDiff, type ScheduleSpec } from "./spec.js";
 
 /**
@@ -56,7 +56,7 @@ export interface FlowControlChange {
   action: SyncAction;
   key: string;
   desired?: DesiredFlowControl;
-  remote?: RemoteFlowControl;
+  remote?: FlowControlLimits;
   diff: readonly FieldDiff[];
 }
 

@@ -1,7 +1,8 @@
 import type { Client } from "@upstash/qstash";
+import { type FlowControlLimits, normalizeFlowControl, splitCronZone } from "../protocol.js";
+import { statusOf } from "../qstash.js";
 import { isOwnershipRecord, parseOwnership } from "./ownership.js";
-import { statusOf } from "./retry.js";
-import { lowerCaseHeaders, normalizeFlowControl, type ScheduleSpec, splitCronZone } from "./spec.js";
+import { lowerCaseHeaders, type ScheduleSpec } from "./spec.js";
 
 /** A schedule as QStash holds it. */
 export interface RemoteSchedule {
@@ -20,21 +21,12 @@ export interface RemoteQueue {
   lag: number;
 }
 
-/** A flow-control key as QStash holds it; only pinned limits are sync's business. */
-export interface RemoteFlowControl {
-  key: string;
-  /** Set when parallelism is pinned. */
-  parallelism?: number;
-  /** Set when the rate is pinned. */
-  rate?: number;
-  period?: number;
-}
-
 /** What QStash currently holds, across every app and environment of the account. */
 export interface RemoteState {
   schedules: readonly RemoteSchedule[];
   queues: readonly RemoteQueue[];
-  flowControls: readonly RemoteFlowControl[];
+  /** Flow-control keys with their pinned limits (only those are sync's business). */
+  flowControls: readonly FlowControlLimits[];
   /**
    * Every flow-control key QStash knows, pinned or not. QStash learns a key from the first
    * message that uses it and answers 404 for it before that, so the plan waits for such a key
@@ -125,12 +117,14 @@ function remoteSchedule(raw: RawSchedule): RemoteSchedule {
   };
 }
 
-function remoteFlowControl(raw: RawFlowControl): RemoteFlowControl {
-  return {
+/** A key's pinned limits; the ones QStash merely learnt from messages are left out. */
+function remoteFlowControl(raw: RawFlowControl): FlowControlLimits {
+  return normalizeFlowControl({
     key: raw.flowControlKey,
-    ...(raw.isPinnedParallelism && raw.parallelismMax ? { parallelism: raw.parallelismMax } : {}),
-    ...(raw.isPinnedRate && raw.rateMax ? { rate: raw.rateMax, period: raw.ratePeriod || 1 } : {}),
-  };
+    parallelism: raw.isPinnedParallelism ? raw.parallelismMax : undefined,
+    rate: raw.isPinnedRate ? raw.rateMax : undefined,
+    period: raw.ratePeriod,
+  });
 }
 
 /**

@@ -1,4 +1,5 @@
 import pRetry from "p-retry";
+import { statusOf } from "../qstash.js";
 
 /**
  * How sync retries a QStash call: rate limits, server errors and failures to reach QStash
@@ -14,12 +15,6 @@ export interface RetryOptions {
   minRetryDelay?: number;
   /** Called before each retry, e.g. to count it. */
   onRetry?: () => void;
-}
-
-/** The HTTP status a QStash call failed with (the SDK's errors carry it), if any. */
-export function statusOf(error: unknown): number | undefined {
-  const status = (error as { status?: unknown })?.status;
-  return typeof status === "number" ? status : undefined;
 }
 
 /** Transient: rate limits, server errors and failures to reach QStash at all. */

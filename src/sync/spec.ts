@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { FlowControlLimits } from "../job/resources.js";
+import type { FlowControlLimits } from "../protocol.js";
 
 /**
  * A schedule as sync compares it. Desired schedules (from code) and remote ones (from
@@ -74,34 +74,6 @@ export function lowerCaseHeaders(
     out[name.toLowerCase()] = typeof value === "string" ? value : value.join(", ");
   }
   return out;
-}
-
-/** A period only exists with a rate, and QStash defaults it to one second. */
-export function normalizeFlowControl(fc: {
-  key: string;
-  parallelism?: number;
-  rate?: number;
-  period?: number;
-}): FlowControlLimits {
-  return {
-    key: fc.key,
-    ...(fc.parallelism ? { parallelism: fc.parallelism } : {}),
-    ...(fc.rate ? { rate: fc.rate, period: fc.period || 1 } : {}),
-  };
-}
-
-/** The cron as QStash takes it: the zone as a `CRON_TZ=` prefix, none for UTC. */
-export function cronWithZone(spec: Pick<ScheduleSpec, "cron" | "tz">): string {
-  return spec.tz === "UTC" ? spec.cron : `CRON_TZ=${spec.tz} ${spec.cron}`;
-}
-
-/** QStash's cron split back into the cron and its zone (UTC when it has no prefix). */
-export function splitCronZone(cron: string): Pick<ScheduleSpec, "cron" | "tz"> {
-  const match = /^(?:CRON_TZ|TZ)=(\S+)\s+(.*)$/.exec(cron.trim());
-  return {
-    cron: (match ? match[2]! : cron).trim().replace(/\s+/g, " "),
-    tz: match ? match[1]! : "UTC",
-  };
 }
 
 const SCHEDULE_FIELDS: readonly (keyof ScheduleSpec)[] = [

@@ -2,7 +2,7 @@ import type { AnyJobstash, EnvSource } from "jobstash";
 import { type DesiredFlowControl, type DesiredSchedule, desiredState } from "jobstash/sync";
 import type { Engine } from "../dev-server/engine/engine.js";
 import type { Message, UserState } from "../dev-server/engine/model.js";
-import { messageHeaders } from "../qstash.js";
+import { cronWithZone, DEFAULT_PERIOD_SECONDS, messageHeaders } from "../protocol.js";
 
 /** The environment name the harness syncs as: part of every schedule id (`<app>.test.<job>.<id>`). */
 const TEST_ENV = "test";
@@ -48,7 +48,7 @@ function scheduleHeaders({ id, spec }: DesiredSchedule): Map<string, string> {
     flowControl: spec.flowControl,
     label: spec.labels.join(","),
   });
-  headers["upstash-cron"] = spec.tz === "UTC" ? spec.cron : `CRON_TZ=${spec.tz} ${spec.cron}`;
+  headers["upstash-cron"] = cronWithZone(spec);
   headers["upstash-schedule-id"] = id;
   if (spec.queue !== undefined) headers["upstash-queue-name"] = spec.queue;
   return new Map(Object.entries(headers));
@@ -71,7 +71,7 @@ function pinner(engine: Engine, user: UserState, declared: readonly DesiredFlowC
     waiting.delete(key);
     engine.flow.pin(user, key, {
       ...(fc.parallelism !== undefined && { parallelism: fc.parallelism }),
-      ...(fc.rate !== undefined && { rate: fc.rate, period: fc.period ?? 1 }),
+      ...(fc.rate !== undefined && { rate: fc.rate, period: fc.period ?? DEFAULT_PERIOD_SECONDS }),
     });
   };
 }

@@ -14,7 +14,7 @@ import { DevServerError } from "../dev-server/engine/errors.js";
 import type { UserState } from "../dev-server/engine/model.js";
 import { DEFAULT_DEV_USER } from "../dev-server/engine/users.js";
 import { internals } from "../jobstash.js";
-import { messageHeaders, type PublishMessage } from "../qstash.js";
+import { messageHeaders, type PublishMessage } from "../protocol.js";
 import { installDeclared, type PinFlowControl } from "./declared.js";
 import { TestHarnessError } from "./errors.js";
 import {

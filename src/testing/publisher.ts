@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { AnyJobstash, EnvSource } from "jobstash";
 import { internals, type JobstashInternals, type Publisher } from "../jobstash.js";
-import type { PublishMessage } from "../qstash.js";
+import type { PublishMessage } from "../protocol.js";
 import { TestHarnessError } from "./errors.js";
 
 /** A harness as the registry's publisher sees it. */

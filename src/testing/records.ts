@@ -1,7 +1,7 @@
 import type { DeliveryResult, OutgoingRequest } from "../dev-server/engine/delivery.js";
 import type { LifecycleEvent } from "../dev-server/engine/logs.js";
 import { bodyBytes, type DlqEntry, type Message, type UserState } from "../dev-server/engine/model.js";
-import { route } from "../handler/handler.js";
+import { route } from "../protocol.js";
 import type {
   AttemptError,
   AttemptOutcome,

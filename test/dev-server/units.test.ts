@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { nextCronTime } from "../../src/dev-server/engine/cron.js";
 import { compileRetryDelay } from "../../src/dev-server/engine/expression.js";
 import { type Timed, TimerHeap } from "../../src/dev-server/engine/heap.js";
 import { canonicalHeaderName, parseFlowControlValue } from "../../src/dev-server/engine/message-config.js";
@@ -72,6 +73,24 @@ describe("header and flow-control parsing", () => {
     expect(() => parseFlowControlValue("k", "parallelism=0")).toThrow(/at least 1/);
     expect(() => parseFlowControlValue("k", "burst=3")).toThrow(/unknown/);
     expect(() => parseFlowControlValue("k", "rate=1, period=forever")).toThrow(/period/);
+  });
+});
+
+describe("cron fire times", () => {
+  // QStash reads a cron without CRON_TZ in UTC; the machine's own zone must not leak in.
+  it("reads a cron without a zone in UTC, whatever the process's zone", () => {
+    const saved = process.env.TZ;
+    process.env.TZ = "America/New_York";
+    try {
+      const after = Date.UTC(2025, 0, 1, 0, 0);
+      expect(new Date(nextCronTime("0 9 * * *", after)).toISOString()).toBe("2025-01-01T09:00:00.000Z");
+      expect(new Date(nextCronTime("CRON_TZ=Europe/Paris 0 9 * * *", after)).toISOString()).toBe(
+        "2025-01-01T08:00:00.000Z",
+      );
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
   });
 });
 

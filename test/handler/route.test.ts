@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { route } from "../../src/handler/handler.js";
+import { callbackUrl, jobUrl, route } from "../../src/protocol.js";
 
 // route() scans the URL by hand on every delivery; these are the URLs it must read as the
 // WHATWG parser would have (the job id is the last non-empty path segment).
@@ -27,5 +27,14 @@ describe("route", () => {
     ["/api/jobs/relative", "relative", null],
   ])("%s", (url, rawId, marker) => {
     expect(route(url)).toEqual({ rawId, marker });
+  });
+
+  // Trigger builds these URLs and the receiver reads them: one module, and they must agree.
+  it("reads back the job and callback URLs trigger builds", () => {
+    const base = "https://app.example.com/api/jobs";
+    expect(route(jobUrl(base, "greet"))).toEqual({ rawId: "greet", marker: null });
+    for (const marker of ["success", "failure"]) {
+      expect(route(callbackUrl(base, "greet", marker))).toEqual({ rawId: "greet", marker });
+    }
   });
 });

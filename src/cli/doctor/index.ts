@@ -1,6 +1,7 @@
 import type { AnyJobstash } from "jobstash";
 import { DEFAULT_DEV_USER } from "../../dev-server/engine/users.js";
-import { jobUrl } from "../../jobstash.js";
+import { jobUrl } from "../../protocol.js";
+import { statusOf } from "../../qstash.js";
 import { defaultEnv, envNameProblems } from "../../sync/ownership.js";
 import { baseUrlProblems } from "../../sync/url-policy.js";
 import { signingKeys } from "../api.js";
@@ -88,8 +89,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
       add("token", "ok", `accepted${from(ops.sources, "QSTASH_TOKEN")}`);
     } catch (error) {
       const failure = qstashFailure(error, qstash, ops.sources);
-      const status = (error as { status?: number }).status;
-      if (status === 0) add("qstash", "fail", failure.message);
+      if (statusOf(error) === 0) add("qstash", "fail", failure.message);
       else {
         add("qstash", "ok", `${qstash.url}${from(ops.sources, "QSTASH_URL")}`);
         add("token", "fail", failure.message);

@@ -3,8 +3,9 @@ import type { EnvSource } from "../../config.js";
 import { failIn, issuePath } from "../../errors.js";
 import { checkDeliveryOptions } from "../../job/define.js";
 import type { AnyJob } from "../../job/types.js";
-import { type AnyJobstash, buildRequest, internals, type TriggerOptions } from "../../jobstash.js";
-import { messageHeaders } from "../../qstash.js";
+import { type AnyJobstash, internals, type TriggerOptions } from "../../jobstash.js";
+import { buildRequest } from "../../message.js";
+import { jobUrl, messageHeaders } from "../../protocol.js";
 import type { HeaderMap } from "../engine/message-config.js";
 
 /** One problem with an input, as the Trigger and Edit-and-retry forms show it. */
@@ -71,7 +72,7 @@ export class Registry {
   /** The URL a job's messages go to, when the base URL is known. */
   urlOf(job: AnyJob): string | undefined {
     const base = this.baseUrl();
-    return "url" in base ? `${base.url}/${job.id}` : undefined;
+    return "url" in base ? jobUrl(base.url, job.id) : undefined;
   }
 
   /** The input checked against the job's schema: its parsed value, or the issues. */

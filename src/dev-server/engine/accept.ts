@@ -1,13 +1,8 @@
 import { createHash } from "node:crypto";
+import { QSTASH_NAME } from "../../protocol.js";
 import type { Core } from "./core.js";
 import { badRequest, DevServerError, notFound } from "./errors.js";
-import {
-  checkUrl,
-  type HeaderMap,
-  type MessageConfig,
-  NAME_PATTERN,
-  parseMessageConfig,
-} from "./message-config.js";
+import { checkUrl, type HeaderMap, type MessageConfig, parseMessageConfig } from "./message-config.js";
 import { type Endpoint, Message, type UserState } from "./model.js";
 import { randomId } from "./signing.js";
 
@@ -74,7 +69,7 @@ export class Accept {
     }
     const targets = this.resolveDestination(user, input.destination);
     const queueName = input.queueName;
-    if (queueName !== undefined && !NAME_PATTERN.test(queueName)) {
+    if (queueName !== undefined && !QSTASH_NAME.test(queueName)) {
       throw badRequest(
         `invalid queue name ${JSON.stringify(queueName)}: use letters, digits, ".", "_" and "-"`,
       );
@@ -153,7 +148,7 @@ export class Accept {
       throw new DevServerError(501, "the LLM API (api/llm) is not available on the local server");
     }
     if (!destination) throw badRequest("missing destination: publish to /v2/publish/<https://your.url/path>");
-    if (!NAME_PATTERN.test(destination)) {
+    if (!QSTASH_NAME.test(destination)) {
       throw badRequest(
         `invalid destination ${JSON.stringify(destination)}: use an absolute http(s):// URL or a URL group name`,
       );

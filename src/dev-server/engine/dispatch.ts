@@ -1,5 +1,5 @@
+import { DEFAULT_PERIOD_SECONDS, type FlowControlLimits } from "../../protocol.js";
 import type { Core } from "./core.js";
-import type { FlowControlConfig } from "./message-config.js";
 import { FlowKey, type Message, Queue, type UserState } from "./model.js";
 
 /**
@@ -100,7 +100,7 @@ export class Dispatch {
   }
 
   /** The flow-control key a message is published with; the latest publish sets unpinned limits. */
-  flowFor(user: UserState, cfg: FlowControlConfig): FlowKey {
+  flowFor(user: UserState, cfg: FlowControlLimits): FlowKey {
     let fk = user.flow.get(cfg.key);
     if (!fk) {
       fk = new FlowKey(cfg.key);
@@ -111,7 +111,7 @@ export class Dispatch {
     if (!fk.pinnedParallelism) fk.parallelism = cfg.parallelism;
     if (!fk.pinnedRate) {
       fk.rate = cfg.rate;
-      fk.period = cfg.period ?? 1;
+      fk.period = cfg.period ?? DEFAULT_PERIOD_SECONDS;
     }
     if (fk.parallelism !== parallelism || fk.rate !== rate || fk.period !== period) {
       this.#core.store.touched(user, "flow", fk.key);

@@ -1,3 +1,4 @@
+import { type FlowControlLimits, QSTASH_NAME } from "../../protocol.js";
 import { parseDuration } from "../../util/duration.js";
 import { badRequest } from "./errors.js";
 import { compileRetryDelay, type RetryDelayFn } from "./expression.js";
@@ -27,14 +28,6 @@ export function storeRawHeaders(h: RawHeaders | undefined): StoredHeaders {
   return out;
 }
 
-export interface FlowControlConfig {
-  key: string;
-  parallelism?: number;
-  rate?: number;
-  /** Seconds. */
-  period?: number;
-}
-
 /** Everything a publish (or schedule, or callback) header set configures. */
 export interface MessageConfig {
   method: string;
@@ -52,7 +45,7 @@ export interface MessageConfig {
   /** `Upstash-Callback-*` headers renamed to `upstash-*`, parsed when a callback is published. */
   callbackHeaders?: HeaderMap;
   failureCallbackHeaders?: HeaderMap;
-  flowControl?: FlowControlConfig;
+  flowControl?: FlowControlLimits;
   labels?: string[];
   deduplicationId?: string;
   contentBasedDeduplication?: boolean;
@@ -96,7 +89,6 @@ export interface ConfigLimits {
 }
 
 const METHODS = new Set(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]);
-export const NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 
 function duration(name: string, value: string): number {
   const ms = parseDuration(value);
@@ -131,9 +123,9 @@ export function checkUrl(what: string, value: string): string {
 }
 
 /** Parses `parallelism=2, rate=10, period=1m` leniently (split on commas, bare period = seconds). */
-export function parseFlowControlValue(key: string, value: string | undefined): FlowControlConfig {
+export function parseFlowControlValue(key: string, value: string | undefined): FlowControlLimits {
   if (!key.trim()) throw badRequest("Upstash-Flow-Control-Key is empty: give a non-empty key");
-  const fc: FlowControlConfig = { key };
+  const fc: FlowControlLimits = { key };
   for (const part of (value ?? "").split(",")) {
     const p = part.trim();
     if (!p) continue;
@@ -258,7 +250,7 @@ export function parseMessageConfig(
   if (cron) cfg.cron = cron;
   const scheduleId = get("upstash-schedule-id");
   if (scheduleId) {
-    if (!NAME_PATTERN.test(scheduleId)) {
+    if (!QSTASH_NAME.test(scheduleId)) {
       throw badRequest(
         `invalid Upstash-Schedule-Id ${JSON.stringify(scheduleId)}: use letters, digits, ".", "_" and "-"`,
       );
@@ -267,7 +259,7 @@ export function parseMessageConfig(
   }
   const queueName = get("upstash-queue-name");
   if (queueName) {
-    if (!NAME_PATTERN.test(queueName)) {
+    if (!QSTASH_NAME.test(queueName)) {
       throw badRequest(
         `invalid Upstash-Queue-Name ${JSON.stringify(queueName)}: use letters, digits, ".", "_" and "-"`,
       );

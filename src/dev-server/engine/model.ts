@@ -1,3 +1,4 @@
+import { DEFAULT_PERIOD_SECONDS } from "../../protocol.js";
 import { Fifo, type Timed } from "./heap.js";
 import type { HeaderMap, MessageConfig, RawHeaders, StoredHeaders } from "./message-config.js";
 
@@ -135,7 +136,7 @@ export class FlowKey implements Timed {
   parallelism: number | undefined = undefined;
   rate: number | undefined = undefined;
   /** Seconds. */
-  period = 1;
+  period = DEFAULT_PERIOD_SECONDS;
   pinnedParallelism = false;
   pinnedRate = false;
   paused = false;

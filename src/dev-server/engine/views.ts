@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { DEFAULT_PERIOD_SECONDS } from "../../protocol.js";
 import { type MessageConfig, type StoredHeaders, storeRawHeaders } from "./message-config.js";
 import {
   bodyBytes,
@@ -56,7 +57,7 @@ function flowFields(cfg: Message["cfg"]): Json {
     flowControlKey: fc.key,
     parallelism: fc.parallelism,
     rate: fc.rate,
-    period: fc.period ?? (fc.rate ? 1 : undefined),
+    period: fc.period ?? (fc.rate ? DEFAULT_PERIOD_SECONDS : undefined),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { AnyJob } from "../../../job/types.js";
+import { DEFAULT_PERIOD_SECONDS } from "../../../protocol.js";
 import { formatInZone, nextRuns } from "../../../sync/dst.js";
 import type { View } from "../context.js";
 import { badge } from "../format.js";
@@ -16,7 +17,7 @@ function flowText(job: AnyJob): string {
   return [
     fc.key,
     fc.parallelism !== undefined && `parallelism ${fc.parallelism}`,
-    fc.rate !== undefined && `rate ${fc.rate}/${fc.period ?? "1s"}`,
+    fc.rate !== undefined && `rate ${fc.rate}/${fc.period ?? `${DEFAULT_PERIOD_SECONDS}s`}`,
   ]
     .filter(Boolean)
     .join(", ");

@@ -1,3 +1,4 @@
+import { DEFAULT_PERIOD_SECONDS } from "../../../protocol.js";
 import type { LogEntry, Message } from "../../engine/model.js";
 import { bodyBytes } from "../../engine/model.js";
 import { responseReason } from "../../engine/reason.js";
@@ -112,7 +113,7 @@ export function messagePage(view: View, id: string): { title: string; content: H
 ${msg.notBefore > msg.createdAt && html`<dt>Not before (UTC)</dt><dd>${at(msg.notBefore)}</dd>`}
 <dt>Retried</dt><dd>${msg.retried} of ${msg.cfg.retries}</dd>
 ${msg.queue && html`<dt>Queue</dt><dd><a href="${BASE}/queues">${msg.queue.name}</a></dd>`}
-${flow && html`<dt>Flow-control key</dt><dd><code>${flow.key}</code>${flow.parallelism ? ` parallelism ${flow.parallelism}` : ""}${flow.rate ? ` rate ${flow.rate}/${flow.period ?? 1}s` : ""}</dd>`}
+${flow && html`<dt>Flow-control key</dt><dd><code>${flow.key}</code>${flow.parallelism ? ` parallelism ${flow.parallelism}` : ""}${flow.rate ? ` rate ${flow.rate}/${flow.period ?? DEFAULT_PERIOD_SECONDS}s` : ""}</dd>`}
 ${msg.scheduleId && html`<dt>Schedule</dt><dd><a href="${BASE}/schedules">${msg.scheduleId}</a></dd>`}
 ${msg.cfg.labels?.length && html`<dt>Labels</dt><dd>${msg.cfg.labels.join(", ")}</dd>`}
 ${msg.cfg.callback && html`<dt>Callback</dt><dd class="url">${msg.cfg.callback}</dd>`}

@@ -1,15 +1,10 @@
+import { splitCronZone } from "../../../protocol.js";
 import type { Schedule } from "../../engine/model.js";
 import type { View } from "../context.js";
 import { at } from "../format.js";
 import { type Html, html } from "../html.js";
 import { BASE } from "../layout.js";
 import { nextFires } from "./jobs.js";
-
-/** A schedule's cron without its `CRON_TZ=` prefix, and the zone it names (UTC without one). */
-function cronAndZone(s: Schedule): { cron: string; tz: string } {
-  const m = /^CRON_TZ=(\S+)\s+(.*)$/.exec(s.cron.trim());
-  return m ? { cron: m[2]!, tz: m[1]! } : { cron: s.cron.trim(), tz: "UTC" };
-}
 
 /** The last run: when, and how its messages ended (one per endpoint of a URL group). */
 function lastRun(s: Schedule): Html {
@@ -37,7 +32,7 @@ export function schedulesPage(view: View): { title: string; content: Html } {
       : html`<table class="list"><caption class="sr-only">Schedules</caption>
 <thead><tr><th scope="col">Schedule</th><th scope="col">Destination</th><th scope="col">Cron</th><th scope="col">Zone</th><th scope="col">Next fire times</th><th scope="col">Last run (UTC)</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
 <tbody>${schedules.map((s) => {
-          const { cron, tz } = cronAndZone(s);
+          const { cron, tz } = splitCronZone(s.cron);
           const path = `${BASE}/schedules/${encodeURIComponent(s.id)}`;
           return html`<tr data-schedule="${s.id}">
 <td><code class="id">${s.id}</code></td>

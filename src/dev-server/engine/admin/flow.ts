@@ -1,3 +1,4 @@
+import type { FlowControlLimits } from "../../../protocol.js";
 import type { Core } from "../core.js";
 import { notFound } from "../errors.js";
 import type { FlowKey, UserState } from "../model.js";
@@ -28,7 +29,7 @@ export class FlowControl {
   }
 
   /** Pinned limits win over the ones each publish carries. */
-  pin(user: UserState, key: string, pin: { parallelism?: number; rate?: number; period?: number }): void {
+  pin(user: UserState, key: string, pin: Omit<FlowControlLimits, "key">): void {
     const fk = this.get(user, key);
     if (pin.parallelism !== undefined) {
       fk.parallelism = pin.parallelism;

@@ -1,6 +1,7 @@
+import { QSTASH_NAME } from "../../../protocol.js";
 import type { Core } from "../core.js";
 import { badRequest, notFound } from "../errors.js";
-import { checkUrl, NAME_PATTERN } from "../message-config.js";
+import { checkUrl } from "../message-config.js";
 import type { Endpoint, UrlGroup, UserState } from "../model.js";
 
 /** `/v2/topics`: URL groups, whose endpoints each get a copy of a message published to the group. */
@@ -12,7 +13,7 @@ export class Groups {
   }
 
   addEndpoints(user: UserState, name: string, endpoints: Endpoint[]): void {
-    if (!NAME_PATTERN.test(name)) {
+    if (!QSTASH_NAME.test(name)) {
       throw badRequest(
         `invalid URL group name ${JSON.stringify(name)}: use letters, digits, ".", "_" and "-"`,
       );

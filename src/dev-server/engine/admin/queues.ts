@@ -1,6 +1,6 @@
+import { QSTASH_NAME } from "../../../protocol.js";
 import type { Core } from "../core.js";
 import { badRequest, notFound } from "../errors.js";
-import { NAME_PATTERN } from "../message-config.js";
 import type { Queue, UserState } from "../model.js";
 
 /** `/v2/queues`: create or update, list, pause and delete FIFO queues. */
@@ -12,7 +12,7 @@ export class Queues {
   }
 
   upsert(user: UserState, name: string, parallelism: number, paused: boolean): void {
-    if (!NAME_PATTERN.test(name)) {
+    if (!QSTASH_NAME.test(name)) {
       throw badRequest(`invalid queue name ${JSON.stringify(name)}: use letters, digits, ".", "_" and "-"`);
     }
     if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 1000) {
