@@ -50,6 +50,9 @@ export function route(url: string): { rawId: string; marker: string | null } {
 
 const SLASH = 0x2f;
 
+/** How often QStash retries a message that names no `Upstash-Retries`. */
+export const DEFAULT_RETRIES = 3;
+
 /** QStash's rate window, in seconds, when a message or a pin names none. */
 export const DEFAULT_PERIOD_SECONDS = 1;
 

@@ -1,4 +1,5 @@
 import { responseReason } from "../dev-server/engine/reason.js";
+import { DEFAULT_RETRIES } from "../protocol.js";
 import { base64ToBytes } from "../util/base64.js";
 import { type ListFilter, type LogEntry, listLogs } from "./api.js";
 import { InputError } from "./errors.js";
@@ -95,7 +96,7 @@ export function toEvent(entry: LogEntry, ops: Pick<Ops, "jobOf">, known: Known =
     state: entry.state as LoggedEvent["state"],
     url: entry.url,
     retried: known.retried,
-    maxRetries: entry.maxRetries ?? 3,
+    maxRetries: entry.maxRetries ?? DEFAULT_RETRIES,
     status: entry.responseStatus ?? known.status,
     error: entry.error,
     nextDeliveryTime: entry.nextDeliveryTime,

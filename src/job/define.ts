@@ -1,5 +1,5 @@
 import { type Fail, failIn, formatIssues } from "../errors.js";
-import { QSTASH_NAME } from "../protocol.js";
+import { DEFAULT_RETRIES, QSTASH_NAME } from "../protocol.js";
 import { toMilliseconds } from "../util/duration.js";
 import { cronProblem, cronStepProblem, isTimeZone } from "./cron.js";
 import type { AnyJob, FlowControl, Job, JobDefinition, JobOutput, JobSchedule, Schema } from "./types.js";
@@ -85,7 +85,7 @@ export function defineJob<
  * default is 3 retries; jobstash sends the budget explicitly so the receiver can report it.
  */
 export function jobDefaults(job: AnyJob): { retries: number; label: string } {
-  return { retries: job.definition.retries ?? 3, label: job.definition.label ?? job.id };
+  return { retries: job.definition.retries ?? DEFAULT_RETRIES, label: job.definition.label ?? job.id };
 }
 
 function isSchema(value: unknown): value is Schema {

@@ -1,5 +1,5 @@
 import type { Client } from "@upstash/qstash";
-import { type FlowControlLimits, normalizeFlowControl, splitCronZone } from "../protocol.js";
+import { DEFAULT_RETRIES, type FlowControlLimits, normalizeFlowControl, splitCronZone } from "../protocol.js";
 import { statusOf } from "../qstash.js";
 import { isOwnershipRecord, parseOwnership } from "./ownership.js";
 import { lowerCaseHeaders, type ScheduleSpec } from "./spec.js";
@@ -96,7 +96,7 @@ function remoteSchedule(raw: RawSchedule): RemoteSchedule {
       method: raw.method ?? "POST",
       body: body === "" ? undefined : body,
       headers: lowerCaseHeaders(raw.header ?? {}),
-      retries: raw.retries ?? 3,
+      retries: raw.retries ?? DEFAULT_RETRIES,
       retryDelay: raw.retryDelayExpression || undefined,
       timeout: raw.timeout || undefined,
       delay: raw.delay || undefined,

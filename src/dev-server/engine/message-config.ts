@@ -1,4 +1,4 @@
-import { type FlowControlLimits, QSTASH_NAME } from "../../protocol.js";
+import { DEFAULT_RETRIES, type FlowControlLimits, QSTASH_NAME } from "../../protocol.js";
 import { parseDuration } from "../../util/duration.js";
 import { badRequest } from "./errors.js";
 import { compileRetryDelay, type RetryDelayFn } from "./expression.js";
@@ -191,7 +191,7 @@ export function parseMessageConfig(
     }
   }
 
-  const cfg: MessageConfig = { method, header, retries: defaults?.retries ?? 3 };
+  const cfg: MessageConfig = { method, header, retries: defaults?.retries ?? DEFAULT_RETRIES };
   const retries = get("upstash-retries");
   if (retries !== undefined && retries !== "") {
     cfg.retries = nonNegativeInt("Upstash-Retries", retries);

@@ -1,4 +1,5 @@
 import type { Context, Hono } from "hono";
+import { QSTASH_NAME } from "../../protocol.js";
 import { badRequest } from "../engine/errors.js";
 import { flowView, queueView, scheduleView } from "../engine/views.js";
 import { bodyOf, callerIp, destinationOf, headerMap, jsonBody, type RouteDeps, userOf } from "./context.js";
@@ -48,7 +49,9 @@ export function registerResourceRoutes(app: Hono, { engine, maxBodySize }: Route
     return c.json({});
   };
   app.patch("/v2/schedules/:id/:action{pause|resume}", pause);
-  app.post("/v2/schedules/:id{[A-Za-z0-9._-]+}/:action{pause|resume}", pause);
+  // Only a schedule id (QStash's name pattern, unanchored for the router) before /pause or
+  // /resume, so a destination URL posted to the create route below is never taken for one.
+  app.post(`/v2/schedules/:id{${QSTASH_NAME.source.slice(1, -1)}}/:action{pause|resume}`, pause);
   app.get("/v2/schedules", (c) => c.json(engine.schedules.list(userOf(c, engine)).map(scheduleView)));
   app.get("/v2/schedules/:id", (c) =>
     c.json(scheduleView(engine.schedules.get(userOf(c, engine), c.req.param("id")))),

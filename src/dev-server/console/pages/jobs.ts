@@ -1,3 +1,4 @@
+import { jobDefaults } from "../../../job/define.js";
 import type { AnyJob } from "../../../job/types.js";
 import { DEFAULT_PERIOD_SECONDS } from "../../../protocol.js";
 import { formatInZone, nextRuns } from "../../../sync/dst.js";
@@ -58,7 +59,7 @@ ${
     return html`<tr>
 <td><a class="job" href="${BASE}/jobs/${job.id}">${job.id}</a></td>
 <td>${inputJsonSchema(job) ? "JSON Schema" : "custom"}</td>
-<td>${job.definition.retries ?? 3}</td>
+<td>${jobDefaults(job).retries}</td>
 <td>${job.definition.timeout ?? ""}</td>
 <td>${job.definition.queue ?? ""}</td>
 <td>${flowText(job)}</td>
@@ -98,7 +99,7 @@ export function jobPage(
 <dl class="facts">
 <dt>Job id</dt><dd><code class="job">${job.id}</code></dd>
 <dt>URL</dt><dd class="url">${view.registry.urlOf(job) ?? "unknown (no base URL)"}</dd>
-<dt>Retries</dt><dd>${def.retries ?? 3}</dd>
+<dt>Retries</dt><dd>${jobDefaults(job).retries}</dd>
 ${def.retryDelay !== undefined && html`<dt>Retry delay</dt><dd><code>${String(def.retryDelay)}</code></dd>`}
 ${def.timeout !== undefined && html`<dt>Timeout</dt><dd>${def.timeout}</dd>`}
 ${def.delay !== undefined && html`<dt>Delay</dt><dd>${def.delay}</dd>`}
@@ -138,7 +139,7 @@ function triggerForm(job: AnyJob, schema: Record<string, unknown> | undefined, s
 ${issueList("trigger-issues", state.issues, state.error)}
 <fieldset><legend>Options</legend>
 ${field("delay", "Delay", 'e.g. "10s", "5m"')}
-${field("retries", "Retries", String(job.definition.retries ?? 3), "number")}
+${field("retries", "Retries", String(jobDefaults(job).retries), "number")}
 ${field("timeout", "Timeout", 'e.g. "30s"')}
 ${field("retryDelay", "Retry delay", 'ms, or e.g. "pow(2, retried) * 1000"')}
 ${field("label", "Label", job.definition.label ?? job.id)}
