@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { MessageConfig } from "../message-config.js";
 import type { LogEntry, Message, UserState } from "../model.js";
-import { AppendFile, BodyFile, OnDisk, readLines, truncateFile } from "./file.js";
+import { claimDirectory, numberedFiles } from "./directory.js";
+import { AppendFile, BodyFile, fileSize, OnDisk, readLines, truncateFile } from "./file.js";
 import {
   bodyInLine,
   dlqRecord,
@@ -33,7 +34,6 @@ export interface DurableStoreOptions {
   compactBytes?: number;
 }
 
-const FILE = /^(snapshot|journal)-(\d+)\.jsonl$/;
 /**
  * A message delayed this long has its body dropped from memory once it is synced: it is read
  * back when the message comes due. Shorter delays are not worth a read.
@@ -41,8 +41,6 @@ const FILE = /^(snapshot|journal)-(\d+)\.jsonl$/;
 const RELEASE_DELAY_MS = 10_000;
 const releasable = (msg: Message) =>
   msg.phase === "delayed" && msg.notBefore - msg.createdAt >= RELEASE_DELAY_MS;
-/** Directories this process holds: a second server in the same process is refused too. */
-const held = new Set<string>();
 const HEADER = `${JSON.stringify({ k: "h", format: FORMAT, version: VERSION })}\n`;
 
 /** The state is kept in `dir` as a journal of records and, from time to time, a snapshot. */
@@ -76,6 +74,8 @@ export class DurableStore implements Store {
   #failing: unknown;
   #compacting = false;
   #closed = false;
+  /** Releases the directory's lock. */
+  #release: () => void = () => {};
 
   private constructor(options: DurableStoreOptions) {
     this.#dir = options.dir;
@@ -90,51 +90,8 @@ export class DurableStore implements Store {
    */
   static open(options: DurableStoreOptions): DurableStore {
     const store = new DurableStore(options);
-    const dir = options.dir;
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (error) {
-      throw new DataError(`cannot create the data directory ${dir}: ${(error as Error).message}`);
-    }
-    const names = readdirSync(dir);
-    const ours = names.filter((n) => FILE.test(n));
-    const foreign = names.filter((n) => !FILE.test(n) && n !== "lock" && !n.endsWith(".tmp"));
-    if (ours.length === 0 && foreign.length > 0) {
-      throw new DataError(
-        `${dir} holds other files and no jobstash data (${foreign.slice(0, 3).join(", ")}${foreign.length > 3 ? ", ..." : ""}); give --data an empty or new directory`,
-      );
-    }
-    store.#lock();
+    store.#release = claimDirectory(options.dir);
     return store;
-  }
-
-  #lock(): void {
-    const path = join(this.#dir, "lock");
-    const key = resolve(this.#dir);
-    if (held.has(key)) {
-      throw new DataError(
-        `${this.#dir} is in use by another jobstash dev server in this process; close it first, or give this one another directory`,
-      );
-    }
-    try {
-      writeFileSync(path, String(process.pid), { flag: "wx" });
-      held.add(key);
-      return;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "EEXIST") {
-        throw new DataError(`cannot write the data directory ${this.#dir}: ${(error as Error).message}`);
-      }
-    }
-    const pid = Number(readFileSync(path, "utf8"));
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-      throw new DataError(
-        `${this.#dir} is in use by another jobstash dev (pid ${pid}); stop it, or give this one another --data directory`,
-      );
-    }
-    // A lock left by a server that was killed: its state is ours to recover.
-    writeFileSync(path, String(process.pid));
-    held.add(key);
   }
 
   /** Replays the directory into `users`; the engine resumes what it returns. */
@@ -143,12 +100,7 @@ export class DurableStore implements Store {
     this.#maxLogs = maxLogs;
     const files = readdirSync(this.#dir);
     for (const name of files) if (name.endsWith(".tmp")) rmSync(join(this.#dir, name), { force: true });
-    const numbered = (kind: string) =>
-      files
-        .map((n) => FILE.exec(n))
-        .filter((m): m is RegExpExecArray => m?.[1] === kind)
-        .map((m) => Number(m[2]))
-        .sort((a, b) => a - b);
+    const numbered = (kind: "snapshot" | "journal") => numberedFiles(files, kind);
     const snapshots = numbered("snapshot");
     const base = snapshots[snapshots.length - 1] ?? 0;
     const journals = numbered("journal").filter((n) => n >= base);
@@ -201,7 +153,7 @@ export class DurableStore implements Store {
       }
       this.#journal = AppendFile.open(path, size);
     } catch (error) {
-      this.#unlock();
+      this.#release();
       if (error instanceof DataError) throw error;
       throw new DataError(`cannot use the data directory ${this.#dir}: ${(error as Error).message}`);
     }
@@ -474,29 +426,7 @@ export class DurableStore implements Store {
       await this.#flushing?.catch(() => {});
       this.#journal?.close();
       for (const file of this.#files.values()) file.close();
-      this.#unlock();
+      this.#release();
     }
-  }
-
-  #unlock(): void {
-    rmSync(join(this.#dir, "lock"), { force: true });
-    held.delete(resolve(this.#dir));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
   }
 }

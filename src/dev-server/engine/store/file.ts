@@ -6,6 +6,7 @@ import {
   ftruncateSync,
   openSync,
   readSync,
+  statSync,
   write,
 } from "node:fs";
 import { promisify } from "node:util";
@@ -204,5 +205,14 @@ export function truncateFile(path: string, size: number): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The size of the file at `path`; 0 when there is none. */
+export function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
   }
 }
