@@ -13,6 +13,7 @@ export {
   type ExecutionContextLike,
   type Handler,
   type ReplyHandler,
+  type ReplyHandlerOptions,
 } from "./handler/handler.js";
 export type { Reply } from "./handler/respond.js";
 export { defineJob } from "./job/define.js";

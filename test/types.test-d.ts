@@ -9,7 +9,9 @@ import {
   type JobContext,
   type JobFailure,
   type Jsonify,
+  type Logger,
   type Reply,
+  type ReplyHandlerOptions,
 } from "jobstash";
 import { createTestJobstash, type RunRecord, type StepSummary } from "jobstash/testing";
 import { serve as serveWorker } from "jobstash/workers";
@@ -292,6 +294,9 @@ describe("types", () => {
     expectTypeOf(reply).parameter(0).toEqualTypeOf<DeliveryRequest>();
     expectTypeOf(reply).returns.resolves.toEqualTypeOf<Reply>();
     expectTypeOf<Reply["body"]>().toEqualTypeOf<string | null>();
+    // A logger of its own, in place of the registry's.
+    expectTypeOf(createReplyHandler).parameter(1).toEqualTypeOf<ReplyHandlerOptions | undefined>();
+    expectTypeOf<ReplyHandlerOptions["logger"]>().toEqualTypeOf<Logger | undefined>();
   });
 
   it("types the test harness's trigger and batch as the registry's, and its records by job id", () => {

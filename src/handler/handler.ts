@@ -74,13 +74,22 @@ export function createHandler(jobs: AnyJobstash): Handler {
   return (request, env, ctx) => reply(request, env, ctx).then(toResponse);
 }
 
+/** Options of {@link createReplyHandler}. */
+export interface ReplyHandlerOptions {
+  /**
+   * Where this receiver writes, its own lines and `ctx.logger`'s, in place of the registry's
+   * `logger` (`jobstash/testing` passes its own).
+   */
+  logger?: Logger;
+}
+
 /**
  * `createHandler` without the `Response`: the same receiver answering with a {@link Reply}.
  * For adapters that write to a Node `ServerResponse`.
  */
-export function createReplyHandler(jobs: AnyJobstash): ReplyHandler {
+export function createReplyHandler(jobs: AnyJobstash, overrides: ReplyHandlerOptions = {}): ReplyHandler {
   const { options, config: configFor } = internals(jobs);
-  const logger: Logger = options.logger ?? console;
+  const logger: Logger = overrides.logger ?? options.logger ?? console;
   const maxBody = options.maxBodySize ?? DEFAULT_MAX_BODY;
   const clockTolerance = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE;
   const background = floating(logger);

@@ -59,6 +59,7 @@ export class TestHarness<TJobs extends readonly AnyJob[]> implements TestJobstas
     const inner = internals(jobs);
     this.#jobs = jobs;
     const env = harnessEnv(options.env ?? inner.options.env ?? process.env);
+    const logger = options.logger ?? inner.options.logger ?? console;
     const config = inner.config(env);
     const keys = config.signingKeys();
     config.baseUrl(); // a base URL the registry or the env sets must be valid: say so now
@@ -71,10 +72,10 @@ export class TestHarness<TJobs extends readonly AnyJob[]> implements TestJobstas
     this.#clock = new VirtualClock(startTime(options.now));
     this.#capture = { env, publish: (messages) => this.#publish(messages) };
     this.#sender = new InProcessSender({
-      handler: createReplyHandler(jobs),
+      handler: createReplyHandler(jobs, { logger }),
       env,
       capture: this.#capture,
-      logger: inner.options.logger ?? console,
+      logger,
       maxResponseBytes: maxBody,
       ownTimeout: (id) => this.#user.messages.get(id)?.cfg.timeoutMs !== undefined,
       hung: (request) => this.#hung(request, attemptTimeoutMs),

@@ -1,4 +1,4 @@
-import type { AnyJob, Duration, EnvSource, JobInput, Jobstash, Jsonify } from "jobstash";
+import type { AnyJob, Duration, EnvSource, JobInput, Jobstash, Jsonify, Logger } from "jobstash";
 
 /** The ids of a registry's jobs. */
 type JobId<TJobs extends readonly AnyJob[]> = TJobs[number]["id"];
@@ -32,6 +32,13 @@ export interface TestJobstashOptions {
    * @default "2s"
    */
   attemptTimeout?: Duration;
+  /**
+   * Where the receiver writes in this harness: its line per failed attempt and the jobs'
+   * `ctx.logger`. Give a silent or collecting logger to keep a test's output clean, or to
+   * assert on what a job logged.
+   * @default the registry's `logger`, else `console`
+   */
+  logger?: Logger;
 }
 
 /** Options of `drain`. */

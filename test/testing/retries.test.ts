@@ -336,3 +336,34 @@ describe("timeouts", () => {
     expect(done).toEqual(["bg 1"]);
   });
 });
+
+describe("the harness's logger", () => {
+  it("takes the receiver's line per failed attempt and the job's ctx.logger, in place of the registry's", async () => {
+    const job = defineJob({
+      id: "flaky",
+      input,
+      retries: 1,
+      run(_input, ctx) {
+        ctx.logger.info(`attempt ${ctx.attempt}`);
+        throw new Error("not yet");
+      },
+    });
+    const registryLogger = quietLogger();
+    const harnessLogger = quietLogger();
+    const t = harness(createJobstash({ app: "acme", jobs: [job], logger: registryLogger }), {
+      now: START,
+      logger: harnessLogger,
+    });
+    await t.trigger("flaky", { n: 1 });
+    await t.drain();
+    expect(registryLogger.lines).toEqual([]);
+    expect(harnessLogger.lines.filter((line) => line.startsWith("info"))).toEqual([
+      expect.stringMatching(/^info \[jobstash flaky msg_\w+\] attempt 1$/),
+      expect.stringMatching(/^info \[jobstash flaky msg_\w+\] attempt 2$/),
+    ]);
+    expect(harnessLogger.lines.filter((line) => line.startsWith("error"))).toEqual([
+      expect.stringMatching(/: 500 JOB_FAILED: job threw Error: not yet/),
+      expect.stringMatching(/: 500 JOB_FAILED: job threw Error: not yet/),
+    ]);
+  });
+});
