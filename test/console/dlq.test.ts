@@ -116,4 +116,19 @@ describe("the console's dead-letter queue", () => {
     expect((await $.app.client.dlq.listMessages()).messages).toEqual([]);
     expect(pageErrors(page)).toEqual([]);
   });
+
+  it("Edit and retry publishes the new input as jobs.trigger would: its flow-control key follows the input", async () => {
+    const messageId = await $.app.jobs.trigger("ship", { region: "nowhere" });
+    const dlqId = await eventually(
+      async () => (await $.app.client.dlq.listMessages({ filter: { messageId } })).messages[0]?.dlqId,
+    );
+    const page = await openPage($.browser, `${$.app.console}/dlq/${dlqId}`);
+    await page.getByLabel("Body (JSON)").fill('{ "region": "eu" }');
+    await page.getByRole("button", { name: "Edit and retry" }).click();
+    await page.waitForURL(/\/console\/messages\/msg_/);
+    await poll(() => page.locator("#message [data-state]").first().innerText()).toBe("delivered");
+    expect(await page.locator("#message").innerText()).toMatch(/Flow-control key\s+region-eu rate 100\/1s/);
+    expect((await $.app.client.dlq.listMessages()).messages).toEqual([]);
+    expect(pageErrors(page)).toEqual([]);
+  });
 });

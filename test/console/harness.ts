@@ -65,7 +65,17 @@ export function defineTestJobs() {
     input: z.object({}),
     run: () => new Promise<void>((resolve) => seen.held.push(resolve)),
   });
-  return { jobs: [greet, charge, flaky, dated, hold] as const, seen };
+  const ship = defineJob({
+    id: "ship",
+    input: z.object({ region: z.string() }),
+    // A key per region: a shipment replayed to another region belongs to that region's key.
+    flowControl: (input) => ({ key: `region-${input.region}`, rate: 100 }),
+    run: (input) => {
+      if (input.region === "nowhere") throw new NonRetryableError("no route to nowhere");
+      return { shipped: input.region };
+    },
+  });
+  return { jobs: [greet, charge, flaky, dated, hold, ship] as const, seen };
 }
 
 /** A dev server with the console, the app's receiver, and the official SDK client. */

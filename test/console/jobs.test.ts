@@ -8,7 +8,8 @@ describe("the console's Jobs page", () => {
   it("lists every job of the registry with its schema, settings and schedules", async () => {
     const page = await openPage($.browser, `${$.app.console}/jobs`);
     const rows = page.locator("#jobs tbody tr");
-    expect(await rows.count()).toBe(5);
+    expect(await rows.count()).toBe(6);
+    expect(await rows.filter({ hasText: "ship" }).innerText()).toMatch(/from the input/);
     const charge = rows.filter({ hasText: "charge" });
     await poll(() => charge.innerText()).toMatch(
       /charge\s+JSON Schema\s+3\s+payments\s+psp, parallelism 2\s+0 9 \* \* 1 Europe\/Paris/,

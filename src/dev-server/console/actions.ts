@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { AnyJob } from "../../job/types.js";
 import type { TriggerOptions } from "../../jobstash.js";
 import { DevServerError } from "../engine/errors.js";
 import { callerIp } from "../routes/context.js";
@@ -77,9 +78,26 @@ export async function trigger(
   if (!job) throw new DevServerError(404, `no job ${JSON.stringify(jobId)} in the registry`);
   const parsed = parseJson(form.input ?? "");
   if ("issues" in parsed) return { issues: parsed.issues };
+  const published = await publishAsTrigger(c, view, job, parsed.value, triggerOptions(form));
+  if (!("messageId" in published)) return published;
+  const { messageId, deduplicated } = published;
+  return {
+    messageId,
+    notice: deduplicated ? `Deduplicated: ${messageId} already has this id` : `Triggered ${messageId}`,
+  };
+}
+
+/** Publishes `input` as `jobs.trigger(job.id, input, options)` would, or says why not. */
+async function publishAsTrigger(
+  c: Context,
+  view: View,
+  job: AnyJob,
+  input: unknown,
+  options: TriggerOptions,
+): Promise<{ messageId: string; deduplicated?: boolean } | ActionResult> {
   let prepared: Awaited<ReturnType<typeof view.registry.prepare>>;
   try {
-    prepared = await view.registry.prepare(job, parsed.value, triggerOptions(form));
+    prepared = await view.registry.prepare(job, input, options);
   } catch (error) {
     // trigger's own checks (an option, the base URL) speak in ConfigError; say what they say.
     if (error instanceof DevServerError) throw error;
@@ -87,15 +105,15 @@ export async function trigger(
   }
   if ("issues" in prepared) return { issues: prepared.issues };
   const r = view.engine.accept.publish(view.user, { ...prepared, callerIp: callerIp(c) });
-  const { messageId } = r.result as { messageId: string; deduplicated?: boolean };
-  const dedup = (r.result as { deduplicated?: boolean }).deduplicated;
-  return {
-    messageId,
-    notice: dedup ? `Deduplicated: ${messageId} already has this id` : `Triggered ${messageId}`,
-  };
+  return r.result as { messageId: string; deduplicated?: boolean };
 }
 
-/** Edit and retry: the new body checked against the job's schema, then republished. */
+/**
+ * Edit and retry. For a job of the registry, the new input is published as `jobs.trigger` would
+ * publish it, as `jobstash dlq replay` does: checked against the schema, with the job's current
+ * options, so a flow-control key computed from the input follows the input. Anything else is
+ * republished with its own headers and the new body, as QStash's retry does.
+ */
 export async function editAndRetry(
   c: Context,
   view: View,
@@ -105,19 +123,21 @@ export async function editAndRetry(
   const entry = view.engine.dlq.get(view.user, dlqId);
   const job = view.registry.jobOf(entry.msg.url);
   const text = form.body ?? "";
-  if (job) {
-    const parsed = parseJson(text);
-    if ("issues" in parsed) return { issues: parsed.issues };
-    const checked = await view.registry.validate(job, parsed.value);
-    if ("issues" in checked) return { issues: checked.issues };
+  if (!job) {
+    const { messageId } = view.engine.dlq.replay(
+      view.user,
+      entry,
+      text ? Buffer.from(text) : undefined,
+      callerIp(c),
+    );
+    return { messageId, notice: `Retried as ${messageId}` };
   }
-  const { messageId } = view.engine.dlq.replay(
-    view.user,
-    entry,
-    text ? Buffer.from(text) : undefined,
-    callerIp(c),
-  );
-  return { messageId, notice: `Retried as ${messageId}` };
+  const parsed = parseJson(text);
+  if ("issues" in parsed) return { issues: parsed.issues };
+  const published = await publishAsTrigger(c, view, job, parsed.value, {});
+  if (!("messageId" in published)) return published;
+  view.engine.dlq.delete(view.user, [entry]);
+  return { messageId: published.messageId, notice: `Retried as ${published.messageId}` };
 }
 
 /** Bulk Retry and Delete act on every entry the DLQ page's filter matches. */

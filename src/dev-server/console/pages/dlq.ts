@@ -130,7 +130,7 @@ ${bodyBlock(bodyBytes(e.msg.body))}
 <h2>Last response</h2>
 ${bodyBlock(e.outcome.body)}
 <h2 id="edit">Edit and retry</h2>
-<p>${job ? html`The body is checked against the input schema of <a class="job" href="${BASE}/jobs/${job.id}">${job.id}</a>, then published as a new message with this one's settings; the dead letter is removed.` : html`No job of the registry receives this URL, so the body is sent as it is, as a new message with this one's settings; the dead letter is removed.`}</p>
+<p>${job ? html`The body is checked against the input schema of <a class="job" href="${BASE}/jobs/${job.id}">${job.id}</a>, then published as a new message as <code>jobs.trigger</code> would publish it, with the job's current options (as <code>jobstash dlq replay</code> does); the dead letter is removed.` : html`No job of the registry receives this URL, so the body is sent as it is, as a new message with this one's settings; the dead letter is removed.`}</p>
 <form id="edit-form" method="post" action="${BASE}/dlq/${e.dlqId}/edit" data-trigger${job ? html` data-validate="${BASE}/jobs/${job.id}/validate"` : ""}>
 <label for="edit-body">Body${job ? " (JSON)" : ""}</label>
 <textarea id="edit-body" name="body" rows="${Math.min(24, Math.max(4, body.split("\n").length + 1))}" spellcheck="false" aria-describedby="edit-issues">${body}</textarea>
