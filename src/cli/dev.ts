@@ -1,6 +1,7 @@
 import {
   type ConsoleOptions,
   createDevServer,
+  DataError,
   DEFAULT_DEV_USER,
   type DevServer,
   type ListeningServer,
@@ -131,7 +132,7 @@ export async function run(argv: string[]): Promise<number | undefined> {
     });
   } catch (error) {
     // The data directory cannot be used (held by another server, foreign files, a newer format).
-    if ((error as Error)?.name === "DataError") throw new OperationError((error as Error).message);
+    if (error instanceof DataError) throw new OperationError(error.message);
     throw listenError(error, hostname, port, portSetting);
   }
   const { server, listening } = started;

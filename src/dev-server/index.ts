@@ -3,14 +3,16 @@ import { type Clock, RealClock, VirtualClock } from "./engine/clock.js";
 import { Engine, type RestoreSummary } from "./engine/engine.js";
 import type { LifecycleEvent } from "./engine/logs.js";
 import { DurableStore } from "./engine/store/durable.js";
+import { DataError } from "./engine/store/replay.js";
 import { DEFAULT_DEV_USER, DEV_USERS, type DevUser } from "./engine/users.js";
 import { type ListeningServer, listenApp } from "./node.js";
 import { createApp } from "./routes/app.js";
 
-// What users need: the server, its clocks, the dev users' credentials and the event type of
-// the `logger` option. The engine's parts are internal; they change without notice.
+// What users need: the server, its clocks, the dev users' credentials, the event type of the
+// `logger` option and the error of an unusable `dataDir`. The engine's parts are internal;
+// they change without notice.
 export type { Clock, ConsoleOptions, DevUser, LifecycleEvent, ListeningServer, RestoreSummary };
-export { DEFAULT_DEV_USER, DEV_USERS, RealClock, VirtualClock };
+export { DataError, DEFAULT_DEV_USER, DEV_USERS, RealClock, VirtualClock };
 
 /** Options of {@link createDevServer}. */
 export interface CreateDevServerOptions {
@@ -68,7 +70,9 @@ export interface CreateDevServerOptions {
   /**
    * Keep the state in this directory (created when missing), so a restart, or a crash, loses
    * nothing the API acknowledged: every request that changes state is answered only once its
-   * change is synced to disk. Without it, state lives in memory. One server per directory.
+   * change is synced to disk. Without it, state lives in memory. One server per directory:
+   * `createDevServer` throws a `DataError` saying what to do when the directory is held by
+   * another server, holds files that are not jobstash's, or cannot be read or written.
    * @default undefined (memory only)
    */
   dataDir?: string;

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "@upstash/qstash";
-import { createDevServer, DEV_USERS, type DevServer, VirtualClock } from "jobstash/dev-server";
+import { createDevServer, DataError, DEV_USERS, type DevServer, VirtualClock } from "jobstash/dev-server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Delivery, type Reply, startReceiver, type TestReceiver } from "./helpers.js";
 
@@ -336,6 +336,8 @@ describe("a data directory that is damaged or not ours", () => {
     expect(() => createDevServer({ clock, dataDir: dir })).toThrow(
       /in use by another jobstash dev server in this process/,
     );
+    // A DataError, exported for createDevServer's callers to tell it from other failures.
+    expect(() => createDevServer({ clock, dataDir: dir })).toThrow(DataError);
     await first.close();
     server = undefined;
     // Another live process's lock (pid 1 always runs), then one whose process is gone.
