@@ -168,15 +168,21 @@ function decodeJson(segment: string, what: string): Record<string, unknown> {
 
 function decodeSignature(segment: string): Uint8Array {
   try {
-    return segmentBytes(segment);
+    // Padding carries no bits; without it the length check below is base64url's.
+    return segmentBytes(segment.endsWith("=") ? segment.replace(/=+$/, "") : segment);
   } catch {
     // A length of 1 mod 4 is no base64 at all (atob refuses it); no key made this token.
     throw new SignatureFailure("malformed signature: the JWT signature is not base64url");
   }
 }
 
-/** Three base64url segments; the signature may be empty (then it matches nothing). */
-const COMPACT_JWT = /^[\w-]*\.[\w-]*\.[\w-]*$/;
+/**
+ * Three base64url segments; the signature may be empty (then it matches nothing). The
+ * signature may also be written in standard base64, padded or not: the official Receiver
+ * (jose) decodes it so, and what it accepts, the receiver accepts. Header and payload are
+ * signed as the text they are, so another spelling of them can only fail the HMAC.
+ */
+const COMPACT_JWT = /^[\w-]*\.[\w-]*\.[\w+/-]*=*$/;
 
 /** A time claim for a message; one beyond Date's range (only a hand-made token) as it came. */
 function timeOf(seconds: number): string {

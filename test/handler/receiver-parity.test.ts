@@ -25,6 +25,18 @@ function signedText(header: string, payload: string, key = KEYS.current, hmac = 
 /** The valid claims as JSON text with one claim's value replaced by raw JSON. */
 const claimsWith = (claim: string, json: string) =>
   JSON.stringify({ ...claims, [claim]: 0 }).replace(`"${claim}":0`, `"${claim}":${json}`);
+/** The token with its signature in standard base64, found among tokens until it holds - or _. */
+function standardBase64Signature(token: string): string {
+  let [h, p, signature] = token.split(".") as [string, string, string];
+  for (let n = 0; !/[-_]/.test(signature); n++) {
+    [h, p, signature] = sign({ url, body, claims: { jti: `jwt_${n}` } }).split(".") as [
+      string,
+      string,
+      string,
+    ];
+  }
+  return `${h}.${p}.${signature.replace(/-/g, "+").replace(/_/g, "/")}`;
+}
 const bodyHash = createHash("sha256").update(body).digest("base64url");
 const claims = { iss: "Upstash", sub: url, exp: now + 300, nbf: 0, iat: now, body: bodyHash };
 
@@ -62,6 +74,17 @@ const cases: [string, string, string?][] = [
   ["no body claim", sign({ url, body, claims: { body: undefined } } as SignOptions)],
   ["crit header", rawToken({ alg: "HS256", crit: ["exp"] }, claims)],
   ["not a JWT", "hello"],
+  // Found by the fuzz test: jose decodes the signature as plain base64 too, padding and all.
+  ["signature padded with =", `${sign({ url, body })}=`],
+  ["signature padded with ===", `${sign({ url, body })}===`],
+  ["signature in standard base64 (+ and /)", standardBase64Signature(sign({ url, body }))],
+  [
+    "an = inside the signature",
+    (() => {
+      const [h, p, s] = sign({ url, body }).split(".");
+      return `${h}.${p}.${s!.slice(0, 10)}=${s!.slice(10)}`;
+    })(),
+  ],
   // Each of these answered 500 once: anyone could send the first four, unsigned.
   ["a signature of length 1 mod 4 (no base64)", `${sign({ url, body }).split(".").slice(0, 2).join(".")}.x`],
   ['alg "toString" (an Object.prototype member)', rawToken({ alg: "toString" }, claims)],
