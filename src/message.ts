@@ -4,7 +4,7 @@ import { checkFlowControl, jobDefaults } from "./job/define.js";
 import type { AnyJob } from "./job/types.js";
 import type { TriggerOptions } from "./jobstash.js";
 import { callbackUrl, FORWARDED, jobUrl, type PublishMessage } from "./protocol.js";
-import { type Duration, toSeconds } from "./util/duration.js";
+import { type Duration, toMilliseconds, toSeconds } from "./util/duration.js";
 
 /** Whole seconds of an optional duration, as QStash's headers take them. */
 const seconds = (duration: Duration | undefined) =>
@@ -32,13 +32,20 @@ export function buildRequest(
   const flowControl =
     call.flowControl ?? (typeof def.flowControl === "function" ? def.flowControl(parsed) : def.flowControl);
   if (flowControl) checkFlowControl(flowControl, fail);
+  // The job's own timeout is in the receiver's code; only the call's has to travel.
+  const callTimeout = call.timeout === undefined ? 0 : toMilliseconds(call.timeout);
 
   return {
     url: jobUrl(baseUrl, job.id),
     body: input,
     retries,
     label,
-    headers: { ...call.headers, [FORWARDED.maxRetries]: String(retries), [FORWARDED.label]: label },
+    headers: {
+      ...call.headers,
+      [FORWARDED.maxRetries]: String(retries),
+      [FORWARDED.label]: label,
+      ...(callTimeout > 0 && { [FORWARDED.timeout]: String(callTimeout) }),
+    },
     retryDelay: retryDelay === undefined ? undefined : String(retryDelay),
     timeout: seconds(call.timeout ?? def.timeout),
     delay: seconds(call.delay ?? def.delay),

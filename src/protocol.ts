@@ -11,6 +11,11 @@
 export const FORWARDED = {
   maxRetries: "Jobstash-Max-Retries",
   label: "Jobstash-Label",
+  /**
+   * Milliseconds of a `timeout` passed to trigger, which overrides the job's: QStash cuts the
+   * attempt then, and the receiver stops waiting for `run` at the same time.
+   */
+  timeout: "Jobstash-Timeout",
 } as const;
 
 /** The URL a job is delivered to. */

@@ -62,6 +62,8 @@ describe("trigger", () => {
       "upstash-forward-jobstash-max-retries": "5",
       "upstash-forward-jobstash-label": "send-email",
     });
+    // The job's own timeout is in the receiver's code: only a call's travels.
+    expect(request!.headers["upstash-forward-jobstash-timeout"]).toBeUndefined();
   });
 
   it("per-call options override the job's", async () => {
@@ -91,6 +93,8 @@ describe("trigger", () => {
       "upstash-forward-x-trace": "abc",
       "upstash-forward-jobstash-max-retries": "0",
       "upstash-forward-jobstash-label": "urgent",
+      // The call's timeout reaches the receiver too, in milliseconds.
+      "upstash-forward-jobstash-timeout": "5000",
     });
   });
 

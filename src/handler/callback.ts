@@ -4,7 +4,7 @@ import { FORWARDED } from "../protocol.js";
 import { base64ToBytes } from "../util/base64.js";
 import { type Base, context, parseJson } from "./job.js";
 import { type HttpFailure, ignored, log, logPrefix, nonRetryable, type Reply, success } from "./respond.js";
-import { LazyAbort, underTimeout } from "./timeout.js";
+import { LazyAbort, timeoutOf, underTimeout } from "./timeout.js";
 
 /** The JSON QStash posts to callback URLs (fields this handler reads). */
 interface CallbackPayload {
@@ -123,12 +123,12 @@ export async function runCallback(base: Base, kind: "success" | "failure", body:
       }
       output = (result as StandardSchemaV1.SuccessResult<unknown>).value;
     }
-    await underTimeout(base, ctx, abort, "onSuccess", { input, output, ctx });
+    await underTimeout(base, ctx, abort, "onSuccess", timeoutOf(job), { input, output, ctx });
   } else {
     // Non-UTF-8 bytes become U+FFFD: error bodies are for reading, not for parsing.
     const text = new TextDecoder().decode(responseBody);
     const error: JobFailure = { status: payload.status, body: text, message: failureMessage(text) };
-    await underTimeout(base, ctx, abort, "onFailure", {
+    await underTimeout(base, ctx, abort, "onFailure", timeoutOf(job), {
       input,
       error,
       dlqId: payload.dlqId || undefined,

@@ -6,7 +6,7 @@ import { FORWARDED } from "../protocol.js";
 import type { DeliveryRequest } from "./handler.js";
 import { andThen, isThenable, type Maybe } from "./maybe.js";
 import { logPrefix, nonRetryable, type Reply, success, thrownMessage } from "./respond.js";
-import { LazyAbort, underTimeout } from "./timeout.js";
+import { LazyAbort, timeoutOf, underTimeout } from "./timeout.js";
 
 /** What running a job or a hook needs from the request. */
 export interface Base {
@@ -145,7 +145,9 @@ export async function runJob(
     },
     abort,
   );
-  let output = underTimeout(base, ctx, abort, "run", input, ctx);
+  // A timeout passed to trigger overrides the job's, as it does for QStash.
+  const timeoutMs = intHeader(headers.get(FORWARDED.timeout)) || timeoutOf(job);
+  let output = underTimeout(base, ctx, abort, "run", timeoutMs, input, ctx);
   if (isThenable(output)) output = await output;
   if (job.output) {
     output = validate(job.output, output, "INVALID_OUTPUT", "output", job);

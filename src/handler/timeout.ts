@@ -1,4 +1,4 @@
-import type { JobContext } from "../job/types.js";
+import type { AnyJob, JobContext } from "../job/types.js";
 import { toMilliseconds } from "../util/duration.js";
 import type { Base } from "./job.js";
 import { describeThrown, HttpFailure, log, logPrefix } from "./respond.js";
@@ -22,10 +22,11 @@ const MAX_DELAY = 2 ** 31 - 1;
 export type Stage = "run" | "onSuccess" | "onFailure";
 
 /**
- * Call the job's `run` or a hook with `args`, under the job's `timeout`. Without a timeout it
- * is just called: no timer, no AbortController, no extra promise. With one, the reply does not
- * wait past it, whether or not the code listens to `ctx.signal`: the signal aborts, the caller
- * gets a `500 TIMEOUT` failure at once, and what the code does later is logged once and ignored.
+ * Call the job's `run` or a hook with `args`, under `timeoutMs` (the job's `timeout`, or for
+ * `run` the one trigger forwarded). Without a timeout it is just called: no timer, no
+ * AbortController, no extra promise. With one, the reply does not wait past it, whether or not
+ * the code listens to `ctx.signal`: the signal aborts, the caller gets a `500 TIMEOUT` failure
+ * at once, and what the code does later is logged once and ignored.
  *
  * The stage is named, not passed as a closure: the callers are async functions on every
  * delivery's path, and a closure there moves their variables into a context V8 allocates per
@@ -36,14 +37,20 @@ export function underTimeout(
   ctx: JobContext,
   abort: LazyAbort,
   stage: Stage,
+  timeoutMs: number | undefined,
   ...args: unknown[]
 ): unknown {
   const { definition } = base.job;
   const code = definition[stage] as (...args: unknown[]) => unknown;
   // `apply` on the definition keeps `this` what `definition.run(...)` would make it.
-  if (definition.timeout === undefined) return code.apply(definition, args);
-  const ms = Math.min(toMilliseconds(definition.timeout), MAX_DELAY);
-  return race(base, ctx, abort, stage, ms, () => code.apply(definition, args));
+  if (timeoutMs === undefined) return code.apply(definition, args);
+  return race(base, ctx, abort, stage, Math.min(timeoutMs, MAX_DELAY), () => code.apply(definition, args));
+}
+
+/** Milliseconds of the job's own `timeout`; undefined without one. */
+export function timeoutOf(job: AnyJob): number | undefined {
+  const { timeout } = job.definition;
+  return timeout === undefined ? undefined : toMilliseconds(timeout);
 }
 
 async function race<T>(

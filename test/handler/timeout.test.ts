@@ -99,6 +99,20 @@ describe("a job's timeout", () => {
     expect(logs).toEqual(['error [jobstash hang msg_test]: 500 TIMEOUT: job "hang" timed out after 100 ms']);
   });
 
+  it("takes the timeout a trigger forwarded, in place of the job's or where the job has none", async () => {
+    const endless = defineJob({ id: "endless", input: z.object({}), run: never });
+    const { handler } = receiver([endless, hang]);
+    for (const id of ["endless", "hang"]) {
+      const response = await answer(
+        handler(delivery(url(id), {}, { headers: { "jobstash-timeout": "50" } })),
+      );
+      expect((await response.json()).error).toEqual({
+        code: "TIMEOUT",
+        message: `job "${id}" timed out after 50 ms`,
+      });
+    }
+  });
+
   it.each([
     ["onSuccess", "success", 200],
     ["onFailure", "failure", 500],

@@ -289,6 +289,31 @@ describe("timeouts", () => {
     ]);
   });
 
+  it("applies a timeout passed to trigger, in place of the job's, in the receiver too", async () => {
+    const job = defineJob({
+      id: "deaf-by-call",
+      input,
+      retries: 0,
+      run: () => new Promise(() => {}),
+    });
+    const t = harness(createJobstash({ app: "acme", jobs: [job], logger: quietLogger() }), {
+      attemptTimeout: "5s",
+    });
+    const started = Date.now();
+    await t.trigger("deaf-by-call", { n: 1 }, { timeout: "200ms" });
+    await t.drain();
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(t.runs("deaf-by-call")).toEqual([
+      expect.objectContaining({
+        outcome: "failed",
+        error: expect.objectContaining({
+          code: "TIMEOUT",
+          message: 'job "deaf-by-call" timed out after 200 ms',
+        }),
+      }),
+    ]);
+  });
+
   it("rejects advance and drain with NEVER_SETTLED when a job without a timeout never returns", async () => {
     const job = defineJob({
       id: "stuck",
