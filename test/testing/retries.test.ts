@@ -265,54 +265,29 @@ describe("timeouts", () => {
     expect(aborted).toEqual([true]);
   });
 
-  it("applies the job's own timeout to a job that ignores its signal, not the harness's default", async () => {
-    const job = defineJob({
-      id: "deaf",
-      input,
-      timeout: "200ms",
-      retries: 0,
-      run: () => new Promise(() => {}),
-    });
-    const t = harness(createJobstash({ app: "acme", jobs: [job], logger: quietLogger() }), {
-      attemptTimeout: "5s",
-    });
-    const started = Date.now();
-    await t.trigger("deaf", { n: 1 });
-    // A failed attempt, not a NEVER_SETTLED error: the job has a timeout, and it applied.
-    await t.drain();
-    expect(Date.now() - started).toBeLessThan(4_000);
-    expect(t.runs("deaf")).toEqual([
-      expect.objectContaining({
-        outcome: "failed",
-        error: expect.objectContaining({ message: expect.stringMatching(/timed out/) }),
-      }),
-    ]);
-  });
-
-  it("applies a timeout passed to trigger, in place of the job's, in the receiver too", async () => {
-    const job = defineJob({
-      id: "deaf-by-call",
-      input,
-      retries: 0,
-      run: () => new Promise(() => {}),
-    });
-    const t = harness(createJobstash({ app: "acme", jobs: [job], logger: quietLogger() }), {
-      attemptTimeout: "5s",
-    });
-    const started = Date.now();
-    await t.trigger("deaf-by-call", { n: 1 }, { timeout: "200ms" });
-    await t.drain();
-    expect(Date.now() - started).toBeLessThan(4_000);
-    expect(t.runs("deaf-by-call")).toEqual([
-      expect.objectContaining({
-        outcome: "failed",
-        error: expect.objectContaining({
-          code: "TIMEOUT",
-          message: 'job "deaf-by-call" timed out after 200 ms',
+  it.each([
+    ["the job's own timeout", { timeout: "200ms" }, {}],
+    ["a timeout passed to trigger, in place of the job's", {}, { timeout: "200ms" }],
+  ] as const)(
+    "applies %s to a job that ignores its signal, not the harness's default",
+    async (_what, own, call) => {
+      const job = defineJob({ id: "deaf", input, retries: 0, ...own, run: () => new Promise(() => {}) });
+      const t = harness(createJobstash({ app: "acme", jobs: [job], logger: quietLogger() }), {
+        attemptTimeout: "5s",
+      });
+      const started = Date.now();
+      await t.trigger("deaf", { n: 1 }, call);
+      // A failed attempt, not a NEVER_SETTLED error: the timeout applied, in the receiver.
+      await t.drain();
+      expect(Date.now() - started).toBeLessThan(4_000);
+      expect(t.runs("deaf")).toEqual([
+        expect.objectContaining({
+          outcome: "failed",
+          error: expect.objectContaining({ code: "TIMEOUT", message: 'job "deaf" timed out after 200 ms' }),
         }),
-      }),
-    ]);
-  });
+      ]);
+    },
+  );
 
   it("rejects advance and drain with NEVER_SETTLED when a job without a timeout never returns", async () => {
     const job = defineJob({
