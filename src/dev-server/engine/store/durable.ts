@@ -1,26 +1,10 @@
 import { readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { MessageConfig } from "../message-config.js";
 import type { LogEntry, Message, UserState } from "../model.js";
+import { Changes } from "./changes.js";
 import { claimDirectory, numberedFiles } from "./directory.js";
 import { AppendFile, BodyFile, fileSize, OnDisk, readLines, truncateFile } from "./file.js";
-import {
-  bodyInLine,
-  dlqRecord,
-  doneRecord,
-  FORMAT,
-  flowRecord,
-  groupRecord,
-  logRecord,
-  messageLine,
-  messageState,
-  queueRecord,
-  type Record,
-  scheduleRecord,
-  storeConfig,
-  userRecord,
-  VERSION,
-} from "./records.js";
+import { bodyInLine, FORMAT, type Record, VERSION } from "./records.js";
 import { DataError, Replay } from "./replay.js";
 import { writeSnapshot } from "./snapshot.js";
 import type { Kind, Loaded, Store } from "./store.js";
@@ -54,14 +38,8 @@ export class DurableStore implements Store {
   #users: UserState[] = [];
   #maxLogs = 0;
 
-  // What changed since the last flush. Entities are read when written, so a message accepted
-  // and delivered between two flushes is one record.
-  #created = new Set<Message>();
-  #changed = new Set<Message>();
-  #logs: LogEntry[] = [];
-  #touched = new Map<string, [UserState, Kind, string]>();
-  #configIds = new WeakMap<MessageConfig, number>();
-  #nextConfigId = 0;
+  /** What changed since the last flush. */
+  readonly #changes = new Changes();
   /** A group that failed to write, written first next time. */
   #unwritten = "";
   /** Data files bodies are read back from, by path. */
@@ -160,7 +138,7 @@ export class DurableStore implements Store {
     // Files an interrupted compaction meant to delete.
     for (const n of numbered("journal")) if (n < base) rmSync(this.#journalPath(n), { force: true });
     for (const n of snapshots) if (n < base) rmSync(join(this.#dir, `snapshot-${n}.jsonl`), { force: true });
-    this.#nextConfigId = replay.maxConfigId + 1;
+    this.#changes.nextConfigId = replay.maxConfigId + 1;
     const live = replay.finish();
     return { live, slotHolders: new Set(replay.slotHolders()), maxOrder: replay.maxOrder };
   }
@@ -172,33 +150,27 @@ export class DurableStore implements Store {
   // ---------------------------------------------------------------- marks
 
   created(msg: Message): void {
-    this.#created.add(msg);
+    this.#changes.created(msg);
     this.#soon();
   }
 
   changed(msg: Message): void {
-    if (!this.#created.has(msg)) this.#changed.add(msg);
+    this.#changes.changed(msg);
     this.#soon();
   }
 
   logged(entry: LogEntry): void {
-    this.#logs.push(entry);
+    this.#changes.logged(entry);
     this.#soon();
   }
 
   touched(user: UserState, kind: Kind, key: string): void {
-    this.#touched.set(`${user.userId}\0${kind}\0${key}`, [user, kind, key]);
+    this.#changes.touched(user, kind, key);
     this.#soon();
   }
 
   get #dirty(): boolean {
-    return (
-      this.#created.size > 0 ||
-      this.#changed.size > 0 ||
-      this.#logs.length > 0 ||
-      this.#touched.size > 0 ||
-      this.#unwritten !== ""
-    );
+    return this.#changes.any || this.#unwritten !== "";
   }
 
   // ---------------------------------------------------------------- group commit
@@ -229,7 +201,7 @@ export class DurableStore implements Store {
     this.#waiters = [];
     const journal = this.#journal;
     const start = journal.size + Buffer.byteLength(this.#unwritten);
-    const { text: serialized, release } = this.#serialize();
+    const { text: serialized, release } = this.#changes.take(releasable);
     const text = this.#unwritten + serialized;
     this.#unwritten = "";
     const flushing = journal.append(Buffer.from(text)).catch((error: unknown) => {
@@ -273,40 +245,6 @@ export class DurableStore implements Store {
     if (this.#dirty) this.#soon();
   }
 
-  /** The marked state as lines, and the bodies (offset, length in bytes) it holds that memory may let go of. */
-  #serialize(): { text: string; release: [Message, number, number][] } {
-    let out = "";
-    // Bytes so far, counted while message lines are added: only they hold bodies.
-    let bytes = 0;
-    const release: [Message, number, number][] = [];
-    const line = (r: Record) => {
-      const text = `${JSON.stringify(r)}\n`;
-      out += text;
-      bytes += Buffer.byteLength(text);
-    };
-    for (const msg of this.#created) {
-      const { line: text, body } = messageLine(msg, this.#configId(msg.cfg, line));
-      if (body && releasable(msg)) release.push([msg, bytes + body.at, body.length]);
-      out += text;
-      bytes += Buffer.byteLength(text);
-      if (msg.phase === "done") line(doneRecord(msg));
-    }
-    for (const msg of this.#changed) {
-      line(
-        msg.phase === "done"
-          ? doneRecord(msg)
-          : { k: "ms", u: msg.user.userId, id: msg.id, ...messageState(msg) },
-      );
-    }
-    for (const entry of this.#logs) line(logRecord(entry));
-    for (const [user, kind, key] of this.#touched.values()) line(this.#resource(user, kind, key, line));
-    this.#created.clear();
-    this.#changed.clear();
-    this.#logs = [];
-    this.#touched.clear();
-    return { text: out, release };
-  }
-
   #file(path: string): BodyFile {
     let file = this.#files.get(path);
     if (!file) {
@@ -314,48 +252,6 @@ export class DurableStore implements Store {
       this.#files.set(path, file);
     }
     return file;
-  }
-
-  /** The id a message or schedule refers to its config by; the config is written the first time. */
-  #configId(cfg: MessageConfig, line: (r: Record) => void): number {
-    let id = this.#configIds.get(cfg);
-    if (id === undefined) {
-      id = this.#nextConfigId++;
-      this.#configIds.set(cfg, id);
-      line({ k: "c", id, c: storeConfig(cfg) });
-    }
-    return id;
-  }
-
-  /** What `user` holds under `key` now, or its deletion. */
-  #resource(user: UserState, kind: Kind, key: string, line: (r: Record) => void): Record {
-    const u = user.userId;
-    switch (kind) {
-      case "keys":
-        return userRecord(user);
-      case "schedule": {
-        const s = user.schedules.get(key);
-        return s ? scheduleRecord(s, this.#configId(s.cfg, line)) : { k: "s-", u, key };
-      }
-      case "queue": {
-        const q = user.queues.get(key);
-        return q ? queueRecord(user, q) : { k: "q-", u, key };
-      }
-      case "group": {
-        const g = user.groups.get(key);
-        return g ? groupRecord(user, g) : { k: "g-", u, key };
-      }
-      case "flow":
-        return flowRecord(user, user.flow.get(key)!);
-      case "dlq": {
-        const e = user.dlq.get(key);
-        return e ? dlqRecord(user, e) : { k: "d-", u, key };
-      }
-      case "dedup": {
-        const d = user.dedup.get(key);
-        return d ? { k: "x", u, key, id: d.messageId, exp: d.expires } : { k: "x-", u, key };
-      }
-    }
   }
 
   // ---------------------------------------------------------------- compaction
@@ -384,8 +280,7 @@ export class DurableStore implements Store {
     this.#journal = AppendFile.open(path, Buffer.byteLength(HEADER));
     this.#journalNo = next;
     old.close();
-    // The new journal defines the configs it uses itself.
-    this.#configIds = new WeakMap();
+    this.#changes.newJournal();
     writeSnapshot({
       dir: this.#dir,
       number: next,
